@@ -1,0 +1,116 @@
+//! The admin overview: users and teams. Changes are made with the `infradesk user` and
+//! `infradesk team` commands, which are audited like everything else.
+
+use domain::identity::{TeamSummary, UserSummary};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::context::use_page_context;
+use crate::error::AppError;
+use crate::pages::errors::{Forbidden, LoadError};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminOverview {
+    pub users: Vec<UserSummary>,
+    pub teams: Vec<TeamSummary>,
+}
+
+#[server(prefix = "/api", endpoint = "admin_overview")]
+pub async fn load_admin_overview() -> Result<AdminOverview, AppError> {
+    crate::state::require_admin()?;
+    let state = crate::state::app_state()?;
+    let users = backend::accounts::list_users(&state.db).await.map_err(AppError::internal)?;
+    let teams = backend::accounts::list_teams(&state.db).await.map_err(AppError::internal)?;
+    Ok(AdminOverview { users, teams })
+}
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let ctx = use_page_context();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let is_admin = ctx.await.ok().and_then(|c| c.me).is_some_and(|me| me.is_admin);
+                if is_admin { view! { <AdminBody /> }.into_any() } else { view! { <Forbidden /> }.into_any() }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AdminBody() -> impl IntoView {
+    let overview = Resource::new_blocking(|| (), |_| load_admin_overview());
+    view! {
+        <Title text="Administration" />
+        <section class="panel">
+            <h1>"Administration"</h1>
+            <p>"Users and teams are managed with " <code>"infradesk user"</code> " and " <code>"infradesk team"</code> "; every change is recorded in the audit trail."</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(o) => view! { <UsersTable users=o.users /> <TeamsTable teams=o.teams /> }.into_any(),
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn or_dash(value: Option<String>) -> String {
+    value.unwrap_or_else(|| "—".to_owned())
+}
+
+#[component]
+fn UsersTable(users: Vec<UserSummary>) -> impl IntoView {
+    view! {
+        <h2 id="users">"Users (" {users.len()} ")"</h2>
+        <div class="table-wrap">
+            <table data-testid="users-table" aria-labelledby="users">
+                <thead><tr><th scope="col">"Login"</th><th scope="col">"Name"</th><th scope="col">"GitHub"</th><th scope="col">"Teams"</th><th scope="col">"Admin"</th><th scope="col">"Status"</th></tr></thead>
+                <tbody>
+                    {users.into_iter().map(|u| view! {
+                        <tr class:disabled=u.disabled>
+                            <td><code>{u.login}</code></td>
+                            <td>{u.name}</td>
+                            <td>{or_dash(u.github_login)}</td>
+                            <td>{if u.teams.is_empty() { "—".to_owned() } else { u.teams.join(", ") }}</td>
+                            <td>{if u.is_admin { "yes" } else { "no" }}</td>
+                            <td>{if u.disabled { "disabled" } else { "active" }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn TeamsTable(teams: Vec<TeamSummary>) -> impl IntoView {
+    view! {
+        <h2 id="teams">"Teams (" {teams.len()} ")"</h2>
+        {if teams.is_empty() {
+            view! { <p class="empty">"No teams yet. Create one with " <code>"infradesk team add"</code> "."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table data-testid="teams-table" aria-labelledby="teams">
+                        <thead><tr><th scope="col">"Slug"</th><th scope="col">"Name"</th><th scope="col">"GitHub team"</th><th scope="col">"Reviewing"</th><th scope="col">"Members"</th></tr></thead>
+                        <tbody>
+                            {teams.into_iter().map(|t| view! {
+                                <tr>
+                                    <td><code>{t.slug}</code></td>
+                                    <td>{t.name}</td>
+                                    <td>{or_dash(t.github_team_slug)}</td>
+                                    <td>{if t.reviewing { "yes" } else { "no" }}</td>
+                                    <td>{if t.members.is_empty() { "—".to_owned() } else { t.members.join(", ") }}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+    }
+}

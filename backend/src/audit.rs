@@ -1,0 +1,168 @@
+//! The audit writer. Every change in Infradesk is recorded by calling [`append`] inside the
+//! same transaction as the change, so either both are stored or neither is.
+
+use domain::audit::{Actor, AuditEvent, ChainBreak, GENESIS_HASH, canonical_bytes, canonical_details, chain_hash};
+use sqlx::{Any, AnyConnection, Row, Transaction};
+
+use crate::db::{Db, DbError, Dialect};
+
+/// What happened, in the terms the audit trail uses.
+#[derive(Clone, Debug)]
+pub struct Entry<'a> {
+    pub actor: &'a Actor,
+    /// Dotted verb, e.g. `user.created`, `auth.sign_in_failed`.
+    pub action: &'a str,
+    /// What it happened to, e.g. `user:alice`, `team:sre`, `config`.
+    pub subject: &'a str,
+    pub details: serde_json::Value,
+}
+
+/// Appends one event to the chain inside `tx`. The head row is locked (`FOR UPDATE` on
+/// PostgreSQL; SQLite write transactions are already exclusive), so concurrent writers
+/// take turns and the chain stays linear.
+pub async fn append(
+    tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
+    at_ms: i64,
+    entry: Entry<'_>,
+) -> Result<AuditEvent, DbError> {
+    let lock = match dialect {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
+    };
+    let conn: &mut AnyConnection = tx;
+    let head =
+        sqlx::query(&format!("SELECT seq, hash FROM audit_head WHERE id = 1{lock}")).fetch_one(&mut *conn).await?;
+    let prev_seq: i64 = head.try_get("seq")?;
+    let prev_hash: String = head.try_get("hash")?;
+
+    let seq = prev_seq + 1;
+    let actor = entry.actor.to_string();
+    let details = canonical_details(&entry.details);
+    let hash = chain_hash(&prev_hash, &canonical_bytes(seq, at_ms, &actor, entry.action, entry.subject, &details));
+
+    sqlx::query(
+        "INSERT INTO audit_events (seq, at_ms, actor, action, subject, details, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(seq)
+    .bind(at_ms)
+    .bind(&actor)
+    .bind(entry.action)
+    .bind(entry.subject)
+    .bind(&details)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+
+    Ok(AuditEvent {
+        seq,
+        at_ms,
+        actor,
+        action: entry.action.to_owned(),
+        subject: entry.subject.to_owned(),
+        details,
+        prev_hash,
+        hash,
+    })
+}
+
+/// Convenience for a change that is nothing but its audit event (sign-in, config load).
+pub async fn record(db: &Db, at_ms: i64, entry: Entry<'_>) -> Result<AuditEvent, DbError> {
+    let mut tx = db.begin_write().await?;
+    let event = append(&mut tx, db.dialect(), at_ms, entry).await?;
+    tx.commit().await?;
+    Ok(event)
+}
+
+fn event_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEvent, sqlx::Error> {
+    Ok(AuditEvent {
+        seq: row.try_get("seq")?,
+        at_ms: row.try_get("at_ms")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        subject: row.try_get("subject")?,
+        details: row.try_get("details")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+const EVENT_COLUMNS: &str = "seq, at_ms, actor, action, subject, details, prev_hash, hash";
+
+/// The most recent events, newest first (`before` = a seq to page from).
+pub async fn recent(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<AuditEvent>, DbError> {
+    let rows =
+        sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT $2"))
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.iter().map(event_from_row).collect::<Result<_, _>>()?)
+}
+
+/// Events about one subject, oldest first.
+pub async fn for_subject(db: &Db, subject: &str) -> Result<Vec<AuditEvent>, DbError> {
+    let rows = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE subject = $1 ORDER BY seq"))
+        .bind(subject)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(event_from_row).collect::<Result<_, _>>()?)
+}
+
+/// The result of walking the whole chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    pub events: i64,
+    pub head_seq: i64,
+    pub head_hash: String,
+    pub broken: Option<ChainBreak>,
+}
+
+/// Walks the chain in pages from the first event, then checks that its end is the stored
+/// head, so edits, deletions, insertions, reorders and a cut-off tail are all reported.
+pub async fn verify(db: &Db) -> Result<Verification, DbError> {
+    const PAGE: i64 = 5_000;
+    let mut tail = (0_i64, GENESIS_HASH.to_owned());
+    let mut count = 0_i64;
+    let mut broken = None;
+    loop {
+        let rows =
+            sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"))
+                .bind(tail.0)
+                .bind(PAGE)
+                .fetch_all(db.pool())
+                .await?;
+        let events = rows.iter().map(event_from_row).collect::<Result<Vec<_>, _>>()?;
+        count += i64::try_from(events.len()).unwrap_or(i64::MAX);
+        match domain::audit::verify_run(tail.clone(), &events) {
+            Ok(next) => tail = next,
+            Err(b) => {
+                broken = Some(b);
+                break;
+            }
+        }
+        if i64::try_from(events.len()).unwrap_or(0) < PAGE {
+            break;
+        }
+    }
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.pool()).await?;
+    let head_seq: i64 = head.try_get("seq")?;
+    let head_hash: String = head.try_get("hash")?;
+    if broken.is_none() && (tail.0, tail.1.as_str()) != (head_seq, head_hash.as_str()) {
+        broken = Some(ChainBreak {
+            seq: tail.0 + 1,
+            reason: format!(
+                "the chain ends at event {} but the stored head is event {head_seq}: events are missing or the chain was rewritten",
+                tail.0
+            ),
+        });
+    }
+    Ok(Verification { events: count, head_seq, head_hash, broken })
+}

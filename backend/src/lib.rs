@@ -1,0 +1,17 @@
+//! Infradesk services over the database: the store (SQLite or PostgreSQL through one
+//! sqlx `Any` pool), the audit writer, accounts and teams, sessions, and the local infra
+//! repository. Native only; the UI calls into it through server functions.
+
+pub mod accounts;
+pub mod audit;
+pub mod catalog;
+pub mod clock;
+pub mod db;
+pub mod hashing;
+pub mod infra_repo;
+pub mod sessions;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use db::{Db, DbError, Dialect};

@@ -1,0 +1,10 @@
+//! Pure Infradesk domain logic. Nothing here does I/O, so the same code runs on the
+//! server and in the browser (wasm): identities and roles, the audit chain format, the
+//! module catalog (variables.tf, overlays, module schemas), typed form values and the module validations
+//! Infradesk can evaluate, and rendering of module calls to HCL.
+
+pub mod audit;
+pub mod catalog;
+pub mod form;
+pub mod identity;
+pub mod render;

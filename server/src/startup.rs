@@ -1,0 +1,162 @@
+//! Builds a running Infradesk from a checked configuration: database (migrated), audit of
+//! the configuration load, demo data or production checks, the infra repository, and the
+//! HTTP server. Tests build it on port 0 with a temporary database.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use app::state::AppState;
+use backend::accounts;
+use backend::audit::{self, Entry};
+use backend::clock::SharedClock;
+use backend::db::{Db, DbOptions};
+use backend::infra_repo::{self, EnvironmentLayout};
+use domain::audit::Actor;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, Mode};
+use crate::rate_limit::LoginLimiter;
+use crate::{demo, web};
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    pub addr: SocketAddr,
+    pub db: Db,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let options = DbOptions { max_connections: config.database.max_connections, ..DbOptions::default() };
+    let db = Db::connect(&config.database.url, &options)
+        .await
+        .with_context(|| format!("database {}", crate::config::redact_url(&config.database.url)))?;
+    Ok(db)
+}
+
+impl Application {
+    pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let db = open_database(&config).await?;
+        db.migrate().await.context("migrating the database")?;
+        tracing::info!(database = %crate::config::redact_url(&config.database.url), "database ready");
+
+        audit::record(
+            &db,
+            clock.now_ms(),
+            Entry { actor: &Actor::System, action: "config.loaded", subject: "config", details: config.summary() },
+        )
+        .await
+        .context("recording the configuration load")?;
+
+        match config.mode {
+            Mode::Demo => {
+                let created = demo::seed(&db, clock.now_ms()).await.context("seeding demo users")?;
+                if created > 0 {
+                    tracing::info!(created, "demo users seeded (password: {})", demo::DEMO_PASSWORD);
+                }
+            }
+            Mode::Production => {
+                let demo_users = demo::enabled_demo_users(&db).await.context("checking for demo users")?;
+                if !demo_users.is_empty() {
+                    bail!(
+                        "refusing to start in production mode: demo users {} are enabled with the published demo password; \
+                         disable them with `infradesk user disable <login>` or start from a fresh database",
+                        demo_users.join(", ")
+                    );
+                }
+                if accounts::user_count(&db).await? == 0 {
+                    tracing::warn!(
+                        "no users yet: create an admin with `infradesk user add <login> --name <name> --admin`"
+                    );
+                }
+            }
+        }
+
+        if config.github.is_none() {
+            let layout: Vec<EnvironmentLayout> = config
+                .environments
+                .iter()
+                .map(|e| EnvironmentLayout {
+                    name: e.name.clone(),
+                    directory: e.directory.clone(),
+                    aws_account_id: e.aws_account_id.clone(),
+                    region: e.region.clone(),
+                })
+                .collect();
+            let path = infra_repo::resolve(&config.data_dir, &config.infra_repo.path);
+            if infra_repo::ensure(&path, &config.infra_repo.base_branch, &layout)
+                .context("preparing the local infra repository")?
+            {
+                tracing::info!(path = %path.display(), "created the local infra repository");
+            }
+        }
+
+        let state = AppState {
+            db: db.clone(),
+            clock: clock.clone(),
+            demo_mode: config.mode == Mode::Demo,
+            demo_accounts: if config.mode == Mode::Demo { demo::accounts() } else { Vec::new() },
+            demo_password: demo::DEMO_PASSWORD.to_owned(),
+        };
+        let limiter = Arc::new(LoginLimiter::new(&config.login_rate_limit, clock.clone()));
+        let store = backend::sessions::DbSessionStore::new(db.clone(), clock.clone());
+        let router = web::router(&config, state, store.clone(), limiter.clone());
+
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+
+        let background = vec![tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(300));
+            loop {
+                tick.tick().await;
+                limiter.shrink();
+                match store.delete_expired().await {
+                    Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired sessions removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+                }
+            }
+        })];
+        Ok(Self { listener, router, addr, db, background })
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests
+    /// finish.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.addr, "Infradesk listening");
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        for task in self.background {
+            task.abort();
+        }
+        self.db.close().await;
+        tracing::info!("Infradesk stopped");
+        result.context("HTTP server")
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; draining in-flight requests");
+}
