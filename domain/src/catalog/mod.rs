@@ -5,7 +5,7 @@
 
 pub mod module;
 mod module_checks;
-mod module_values;
+pub(crate) mod module_values;
 pub mod overlay;
 mod overlay_lines;
 mod overlay_parse;

@@ -79,6 +79,10 @@ pub struct Field {
     /// What the form prefills: the overlay's default, else the module's. Never set for
     /// sensitive variables.
     pub default: Option<Value>,
+    /// The module's own `default` (never for sensitive variables): an input equal to it is
+    /// left out of the module call, as an SRE would write it.
+    #[serde(default)]
+    pub module_default: Option<Value>,
     pub nullable: bool,
     pub label: String,
     /// The overlay's help, else the variable's description.
@@ -234,6 +238,7 @@ fn field(checker: &mut Checker<'_>, file: &str, v: &Variable) -> Field {
         type_declared: v.type_declared,
         required: presence == Presence::Input && default.is_none(),
         default,
+        module_default: if sensitive { None } else { v.default.clone() },
         nullable: v.nullable,
         label: settings.label.clone().unwrap_or_else(|| humanize(&v.name)),
         help: settings.help.clone().or_else(|| v.description.clone()),

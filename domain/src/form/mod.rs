@@ -15,12 +15,14 @@
 
 pub mod convert;
 pub mod eval;
+pub mod state;
 
 #[cfg(test)]
 mod tests;
 
 pub use convert::check_value;
 pub use eval::evaluate_validations;
+pub use state::{FormState, Shape, shape};
 
 #[cfg(doc)]
 use crate::catalog::Value;
@@ -42,18 +44,24 @@ impl std::fmt::Display for FieldError {
     }
 }
 
-/// Where a check comes from; module validations are the only source in this module, overlay
-/// limits and naming rules add their own.
+/// Where a check comes from.
 pub const MODULE_VALIDATION: &str = "module validation";
+/// A limit from the catalog overlay (allowed values, ranges, lengths) for the environment.
+pub const OVERLAY_LIMIT: &str = "overlay limit";
+/// The module's instance naming rule.
+pub const NAMING_RULE: &str = "naming rule";
 
 /// The result of one check, as listed on the form and to reviewers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckOutcome {
+    /// The form field it is about (the variable name, or `instance_name`).
+    pub field: String,
     /// e.g. [`MODULE_VALIDATION`].
     pub source: String,
     /// The condition as written in the module, e.g. `length(var.name) <= 63`.
     pub condition: String,
-    /// One-based line of the `validation` block in the module's file.
+    /// One-based line of the `validation` block in the module's file; 0 for checks that do
+    /// not come from the module.
     pub line: usize,
     pub status: CheckStatus,
 }

@@ -54,6 +54,7 @@ pub fn evaluate_validations(
     var.validations
         .iter()
         .map(|validation| CheckOutcome {
+            field: var.name.clone(),
             source: MODULE_VALIDATION.to_owned(),
             condition: validation.condition_source.clone(),
             line: validation.line,

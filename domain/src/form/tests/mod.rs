@@ -99,7 +99,7 @@ fn outcome_records_source_condition_and_line_and_serializes() {
     assert_eq!(o.line, 4);
     assert_eq!(
         serde_json::to_value(&o).unwrap(),
-        json!({"source": "module validation", "condition": "length(var.x) > 2", "line": 4,
+        json!({"field": "x", "source": "module validation", "condition": "length(var.x) > 2", "line": 4,
                "status": {"kind": "failed", "message": "Invalid."}})
     );
     let e = FieldError { path: "subnets[2].cidr".into(), message: "is required".into() };
