@@ -233,17 +233,16 @@ pub fn changed_inputs(previous: Option<&[(String, Value)]>, current: &[(String, 
             out.push(name.to_owned());
         }
     };
-    let find = |list: &[(String, Value)], name: &str| list.iter().find(|(n, _)| n == name).map(|(_, v)| v);
     match previous {
         None => current.iter().for_each(|(name, _)| push(name)),
         Some(previous) => {
             for (name, value) in current {
-                if find(previous, name) != Some(value) {
+                if !previous.iter().any(|(n, v)| n == name && v == value) {
                     push(name);
                 }
             }
             for (name, _) in previous {
-                if find(current, name).is_none() {
+                if !current.iter().any(|(n, _)| n == name) {
                     push(name);
                 }
             }

@@ -147,8 +147,7 @@ fn check_rule(
     if rule.auto_approve {
         if !rule.reviewers.is_empty() {
             err("`auto_approve = true` and `reviewers` contradict each other; remove one of them".into());
-        }
-        if rule.sla_hours.is_some() {
+        } else if rule.sla_hours.is_some() {
             err("`sla_hours` has no effect with `auto_approve = true`; remove it".into());
         }
     } else if rule.reviewers.is_empty() {
@@ -202,7 +201,8 @@ fn check_order(rules: &[RuleConfig], known: &Known, error: &mut impl FnMut(Strin
     let Some(last) = rules.len().checked_sub(1) else { return };
     let any = Match::default();
     if let Some(first_default) = rules[..last].iter().position(|r| covers(&r.when, &any, known)) {
-        let later: Vec<String> = rules.iter().enumerate().skip(first_default + 1).map(|(i, r)| RuleRef(i, r).to_string()).collect();
+        let later: Vec<String> =
+            rules.iter().enumerate().skip(first_default + 1).map(|(i, r)| RuleRef(i, r).to_string()).collect();
         error(
             place(first_default, &rules[first_default]),
             format!(
