@@ -9,6 +9,7 @@ pub mod clock;
 pub mod db;
 pub mod hashing;
 pub mod infra_repo;
+pub mod requests;
 pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -9,6 +9,8 @@
 
 #[cfg(test)]
 mod tests;
+pub mod status;
+pub use status::Status;
 
 use crate::catalog::{Field, Module, Presence, Value};
 use crate::form::{
