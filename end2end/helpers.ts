@@ -4,7 +4,7 @@ import { test as base, expect, type Locator, type Page, type Response } from '@p
 export const DEMO_PASSWORD = 'infradesk-demo';
 
 /** Links that may appear in `<nav aria-label="Main">`, in the order the app shows them. */
-export const NAV_LINKS = ['Home', 'Queue', 'Admin', 'Account'] as const;
+export const NAV_LINKS = ['Home', 'New request', 'Requests', 'Queue', 'Admin', 'Account'] as const;
 export type NavLink = (typeof NAV_LINKS)[number];
 
 export interface DemoAccount {
@@ -13,19 +13,24 @@ export interface DemoAccount {
   reviewer: boolean;
   /** Has the admin flag (may open /admin). */
   admin: boolean;
+  /** Member of any team (may request: "New request" is shown). */
+  requester: boolean;
 }
 
 export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
-  { login: 'dev', reviewer: false, admin: false }, // team payments, requester
-  { login: 'sre', reviewer: true, admin: false }, // reviewing team sre, requester + reviewer
-  { login: 'dba', reviewer: true, admin: false }, // reviewing team dba
-  { login: 'admin', reviewer: false, admin: true }, // admin flag only, no teams
+  { login: 'dev', reviewer: false, admin: false, requester: true }, // team payments, requester
+  { login: 'sre', reviewer: true, admin: false, requester: true }, // reviewing team sre, requester + reviewer
+  { login: 'dba', reviewer: true, admin: false, requester: true }, // reviewing team dba
+  { login: 'admin', reviewer: false, admin: true, requester: false }, // admin flag only, no teams
 ];
 
 /** The nav links an account must see, in display order. */
 export function expectedNavLinks(account: DemoAccount): NavLink[] {
   return NAV_LINKS.filter(
-    (link) => (link !== 'Queue' || account.reviewer) && (link !== 'Admin' || account.admin),
+    (link) =>
+      (link !== 'Queue' || account.reviewer) &&
+      (link !== 'Admin' || account.admin) &&
+      (link !== 'New request' || account.requester),
   );
 }
 

@@ -42,7 +42,14 @@ fn MainNav(me: Me) -> impl IntoView {
     let link = move |href: &'static str, label: &'static str| {
         let current = move || {
             let path = location.pathname.get();
-            if path == href || (href != "/" && path.starts_with(href)) { Some("page") } else { None }
+            let new_request = path.starts_with("/requests/new");
+            let here = match href {
+                "/" => path == "/",
+                "/requests" => path.starts_with("/requests") && !new_request,
+                "/requests/new" => new_request,
+                _ => path.starts_with(href),
+            };
+            here.then_some("page")
         };
         view! { <li><a href=href aria-current=current>{label}</a></li> }
     };
@@ -51,6 +58,8 @@ fn MainNav(me: Me) -> impl IntoView {
         <nav aria-label="Main">
             <ul>
                 {link("/", "Home")}
+                {me.can_request().then(|| link("/requests/new", "New request"))}
+                {link("/requests", "Requests")}
                 {me.is_reviewer().then(|| link("/queue", "Queue"))}
                 {me.is_admin.then(|| link("/admin", "Admin"))}
                 {link("/account", "Account")}

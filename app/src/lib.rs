@@ -2,10 +2,14 @@
 //! the browser, and the server functions they call. Server-only code sits behind the
 //! `ssr` feature; it reaches the services through [`state::AppState`] in context.
 
+#![recursion_limit = "256"]
+
 pub mod context;
 pub mod error;
 pub mod layout;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod requesting;
 #[cfg(feature = "ssr")]
 pub mod state;
 
@@ -18,7 +22,8 @@ use leptos_router::path;
 use crate::context::provide_page_context;
 use crate::layout::Layout;
 use crate::pages::{
-    account::AccountPage, admin::AdminPage, errors::NotFound, home::HomePage, login::LoginPage, queue::QueuePage,
+    account::AccountPage, admin::AdminPage, catalog::CatalogPage, errors::NotFound, home::HomePage, login::LoginPage,
+    new_request::NewRequestPage, queue::QueuePage, request::RequestPage, requests::RequestsPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -63,6 +68,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/queue") view=QueuePage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/requests") view=RequestsPage ssr=SsrMode::Async />
+                    <Route path=path!("/requests/new") view=CatalogPage ssr=SsrMode::Async />
+                    <Route path=path!("/requests/new/:module") view=NewRequestPage ssr=SsrMode::Async />
+                    <Route path=path!("/requests/:number") view=RequestPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

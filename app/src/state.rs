@@ -1,9 +1,14 @@
 //! Server-side state the server functions and pages use, provided in context by the
 //! server for every route and server-function call.
 
+use std::sync::Arc;
+
 use backend::Db;
+use backend::catalog::CatalogStore;
 use backend::clock::SharedClock;
 use domain::identity::Me;
+use domain::request::Environment;
+use domain::routing::Routing;
 
 use crate::context::{DemoAccount, Flash};
 use crate::error::AppError;
@@ -15,6 +20,28 @@ pub struct AppState {
     pub demo_mode: bool,
     pub demo_accounts: Vec<DemoAccount>,
     pub demo_password: String,
+    pub catalog: Arc<CatalogStore>,
+    pub settings: Arc<Settings>,
+}
+
+/// The parts of the configuration the pages need.
+#[derive(Debug)]
+pub struct Settings {
+    /// Without a trailing slash, e.g. `https://infradesk.example.com`.
+    pub base_url: String,
+    pub environments: Vec<Environment>,
+    pub path_template: String,
+    pub routing: Routing,
+}
+
+impl Settings {
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|e| e.name == name)
+    }
+
+    pub fn request_url(&self, number: i64) -> String {
+        format!("{}/requests/{number}", self.base_url)
+    }
 }
 
 /// Per-request facts worked out by the server's middleware before the app runs: the

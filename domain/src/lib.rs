@@ -8,5 +8,5 @@ pub mod catalog;
 pub mod form;
 pub mod identity;
 pub mod render;
-pub mod routing;
 pub mod request;
+pub mod routing;

@@ -23,6 +23,7 @@ const TEAMS: &[(&str, &str, &str, bool)] = &[
     ("checkout", "Checkout", "checkout", false),
     ("sre", "SRE", "sre", true),
     ("dba", "Database administrators", "dba", true),
+    ("security", "Security", "security", true),
 ];
 
 const USERS: &[DemoUser] = &[
@@ -37,6 +38,7 @@ const USERS: &[DemoUser] = &[
     DemoUser { login: "sre", name: "Sam Reliability", github: "sam-sre", admin: false, teams: &["sre"] },
     DemoUser { login: "sre2", name: "Riley Oncall", github: "riley-sre", admin: false, teams: &["sre"] },
     DemoUser { login: "dba", name: "Dee Bee", github: "dee-dba", admin: false, teams: &["dba"] },
+    DemoUser { login: "sec", name: "Sasha Security", github: "sasha-sec", admin: false, teams: &["security"] },
     DemoUser { login: "admin", name: "Ada Admin", github: "ada-admin", admin: true, teams: &[] },
 ];
 

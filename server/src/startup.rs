@@ -93,13 +93,38 @@ impl Application {
             }
         }
 
+        let catalog = Arc::new(backend::catalog::CatalogStore::load(
+            config.catalog.dir.clone(),
+            config.environments.iter().map(|e| e.name.clone()).collect(),
+            clock.now_ms(),
+        ));
+        warn_about_routing_teams(&db, &config).await?;
+        let settings = Arc::new(app::state::Settings {
+            base_url: config.base_url.as_str().trim_end_matches('/').to_owned(),
+            environments: config
+                .environments
+                .iter()
+                .map(|e| domain::request::Environment {
+                    name: e.name.clone(),
+                    aws_account_id: e.aws_account_id.clone(),
+                    region: e.region.clone(),
+                    directory: e.directory.clone(),
+                    protected: e.protected,
+                })
+                .collect(),
+            path_template: config.catalog.path_template.clone(),
+            routing: config.routing.clone(),
+        });
         let state = AppState {
             db: db.clone(),
             clock: clock.clone(),
             demo_mode: config.mode == Mode::Demo,
             demo_accounts: if config.mode == Mode::Demo { demo::accounts() } else { Vec::new() },
             demo_password: demo::DEMO_PASSWORD.to_owned(),
+            catalog: catalog.clone(),
+            settings,
         };
+        let reload_on_hangup = spawn_reload_on_hangup(catalog, db.clone(), clock.clone());
         let limiter = Arc::new(LoginLimiter::new(&config.login_rate_limit, clock.clone()));
         let store = backend::sessions::DbSessionStore::new(db.clone(), clock.clone());
         let router = web::router(&config, state, store.clone(), limiter.clone());
@@ -108,7 +133,7 @@ impl Application {
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
 
-        let background = vec![tokio::spawn(async move {
+        let mut background = vec![tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(300));
             loop {
                 tick.tick().await;
@@ -120,6 +145,7 @@ impl Application {
                 }
             }
         })];
+        background.extend(reload_on_hangup);
         Ok(Self { listener, router, addr, db, background })
     }
 
@@ -135,6 +161,55 @@ impl Application {
         self.db.close().await;
         tracing::info!("Infradesk stopped");
         result.context("HTTP server")
+    }
+}
+
+/// Routing rules may name reviewing teams that do not exist yet (teams are created at run
+/// time); say so at start so nobody waits for reviewers that cannot exist.
+async fn warn_about_routing_teams(db: &Db, config: &Config) -> anyhow::Result<()> {
+    let teams = accounts::list_teams(db).await.context("listing teams")?;
+    for rule in &config.routing.config().rules {
+        for reviewer in &rule.reviewers {
+            match teams.iter().find(|t| t.slug == reviewer.team) {
+                None => tracing::warn!(rule = %rule.name, team = %reviewer.team,
+                    "routing rule names a team that does not exist; create it with `infradesk team add`"),
+                Some(t) if !t.reviewing => tracing::warn!(rule = %rule.name, team = %reviewer.team,
+                    "routing rule names a team that is not a reviewing team"),
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// SIGHUP reloads the catalog, as the admin page's button does.
+fn spawn_reload_on_hangup(
+    catalog: Arc<backend::catalog::CatalogStore>,
+    db: Db,
+    clock: SharedClock,
+) -> Option<tokio::task::JoinHandle<()>> {
+    #[cfg(unix)]
+    {
+        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP; reload the catalog from the admin page");
+                return None;
+            }
+        };
+        Some(tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading the catalog");
+                if let Err(e) = catalog.reload(&db, &Actor::System, clock.now_ms()).await {
+                    tracing::error!(error = %e, "catalog reload could not be recorded; the old catalog stays");
+                }
+            }
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (catalog, db, clock);
+        None
     }
 }
 

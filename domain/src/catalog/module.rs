@@ -78,10 +78,11 @@ pub struct Field {
     pub required: bool,
     /// What the form prefills: the overlay's default, else the module's. Never set for
     /// sensitive variables.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::catalog::value::present")]
     pub default: Option<Value>,
     /// The module's own `default` (never for sensitive variables): an input equal to it is
     /// left out of the module call, as an SRE would write it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::catalog::value::present")]
     pub module_default: Option<Value>,
     pub nullable: bool,
     pub label: String,

@@ -54,10 +54,10 @@ pub struct FieldRules {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<Value>>,
     /// Prefilled value (replaces the module default in the form).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::catalog::value::present")]
     pub default: Option<Value>,
     /// Not editable: always this value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::catalog::value::present")]
     pub fixed: Option<Value>,
     /// Numeric range, inclusive.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "optional_number")]

@@ -35,6 +35,7 @@ pub struct Attribute {
     /// Declared with `optional(T)` or `optional(T, default)`: the caller may leave it out.
     pub optional: bool,
     /// The second argument of `optional(T, default)`.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::catalog::value::present")]
     pub default: Option<Value>,
 }
 

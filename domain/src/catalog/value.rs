@@ -67,6 +67,13 @@ impl fmt::Display for Number {
     }
 }
 
+/// For `Option<Value>` fields: a `null` that is present is `Some(Value::Null)` (an explicit
+/// `default = null`), not `None` (no default at all). Pair it with `default` and
+/// `skip_serializing_if = "Option::is_none"` so the two survive a round trip.
+pub fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
 impl Value {
     /// Looks a key up in a `Map`; `None` for other variants.
     pub fn get(&self, key: &str) -> Option<&Value> {

@@ -25,6 +25,7 @@ pub struct Variable {
     pub type_declared: bool,
     /// `None`: no `default`, so the caller must give a value. `Some(Value::Null)`: an explicit
     /// `default = null`, so the input is optional.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::catalog::value::present")]
     pub default: Option<Value>,
     pub description: Option<String>,
     pub sensitive: bool,

@@ -22,6 +22,16 @@ pub struct ModuleSource {
     pub version: Option<String>,
 }
 
+/// `acme/rds/aws 2.3.1`, or the source alone when it has no version.
+impl std::fmt::Display for ModuleSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.version {
+            Some(version) => write!(f, "{} {version}", self.source),
+            None => f.write_str(&self.source),
+        }
+    }
+}
+
 /// Kinds of module source Terraform treats differently with respect to versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceKind {

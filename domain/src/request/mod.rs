@@ -7,9 +7,9 @@
 //! allowed) and the checks list reviewers see later: overlay limits, the naming rule and the
 //! module's own validations, each passed, failed or "not checked by Infradesk".
 
+pub mod status;
 #[cfg(test)]
 mod tests;
-pub mod status;
 pub use status::Status;
 
 use crate::catalog::{Field, Module, Presence, Value};
@@ -22,9 +22,35 @@ use serde::{Deserialize, Serialize};
 /// The longest justification a request may carry.
 pub const MAX_JUSTIFICATION: usize = 4000;
 
-/// The form's own fields: not module inputs.
+/// The form's own fields, as error paths: not module inputs.
 pub const INSTANCE_NAME: &str = "instance_name";
 pub const JUSTIFICATION: &str = "justification";
+pub const ENVIRONMENT: &str = "environment";
+pub const TEAM: &str = "team";
+
+/// Control names of the form's own fields. `#` cannot appear in a Terraform identifier, so
+/// they never collide with a module input's controls.
+pub mod control {
+    pub const ENVIRONMENT: &str = "#environment";
+    pub const TEAM: &str = "#team";
+    pub const INSTANCE_NAME: &str = "#instance_name";
+    pub const JUSTIFICATION: &str = "#justification";
+    /// The idempotency key: one request per form, however often it is sent.
+    pub const KEY: &str = "#key";
+    /// The submit button pressed: `submit`, `preview`, `environment`, `add:<path>`, `remove:<path>[i]`.
+    pub const OP: &str = "#op";
+}
+
+/// An environment as requesters see it: one AWS account and region, one directory in the
+/// infra repository.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    pub name: String,
+    pub aws_account_id: String,
+    pub region: String,
+    pub directory: String,
+    pub protected: bool,
+}
 
 /// A filled-in request form.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +61,30 @@ pub struct Draft {
     pub justification: String,
     /// The module inputs' controls (see [`crate::form::state`]).
     pub inputs: FormState,
+}
+
+impl Draft {
+    /// Reads a posted form (pairs in document order): the form's own fields, the rest as
+    /// module input controls. Returns the draft and the control values `#key` and `#op`.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> (Draft, Option<String>, Option<String>) {
+        let mut draft = Draft::default();
+        let (mut key, mut op) = (None, None);
+        let mut inputs = Vec::new();
+        for (name, value) in pairs {
+            match name.as_str() {
+                control::ENVIRONMENT => draft.environment = value,
+                control::TEAM => draft.team = value,
+                control::INSTANCE_NAME => draft.instance_name = value.trim().to_owned(),
+                control::JUSTIFICATION => draft.justification = value,
+                control::KEY => key = Some(value),
+                control::OP => op = Some(value),
+                _ if name.starts_with('#') && !name.starts_with(crate::form::state::ROWS) => {}
+                _ => inputs.push((name, value)),
+            }
+        }
+        draft.inputs = FormState::from_pairs(inputs);
+        (draft, key, op)
+    }
 }
 
 /// What the form amounts to.
@@ -293,8 +343,9 @@ pub fn render_input(module: &Module, draft: &Draft, evaluation: &Evaluation, ctx
         instance_name: draft.instance_name.clone(),
         module_source: module.source.clone(),
         inputs: evaluation.inputs.clone(),
-        tags: module.tags.as_ref().map(|t| {
-            (t.variable.clone(), t.entries(&draft.team, ctx.requester, &request_id, &draft.environment))
-        }),
+        tags: module
+            .tags
+            .as_ref()
+            .map(|t| (t.variable.clone(), t.entries(&draft.team, ctx.requester, &request_id, &draft.environment))),
     }
 }

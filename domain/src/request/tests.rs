@@ -47,7 +47,10 @@ fn a_valid_form_gives_typed_inputs_in_declaration_order() {
         &draft(
             "dev",
             "orders-db",
-            &[("instance_class", "db.t4g.small"), ("allocated_storage", " 50 "), ("master_password_ssm_parameter", "/orders/db"),
+            &[
+                ("instance_class", "db.t4g.small"),
+                ("allocated_storage", " 50 "),
+                ("master_password_ssm_parameter", "/orders/db"),
                 ("subnet_group_name", "payments-private"),
             ],
         ),
@@ -73,9 +76,12 @@ fn overlay_limits_depend_on_the_environment() {
     let errors: Vec<&FieldError> = dev.errors_for("instance_class").collect();
     assert_eq!(errors.len(), 1, "{dev:#?}");
     assert!(errors[0].message.contains("is not allowed") && errors[0].message.contains("in dev"), "{errors:?}");
-    assert!(dev.checks.iter().any(|c| c.source == OVERLAY_LIMIT && c.field == "instance_class" && c.status.is_failed()));
+    assert!(
+        dev.checks.iter().any(|c| c.source == OVERLAY_LIMIT && c.field == "instance_class" && c.status.is_failed())
+    );
 
-    let prod = evaluate(&m, &draft("prod", "orders-db", &[("instance_class", "db.r6g.large"), ("allocated_storage", "50")]));
+    let prod =
+        evaluate(&m, &draft("prod", "orders-db", &[("instance_class", "db.r6g.large"), ("allocated_storage", "50")]));
     assert_eq!(prod.errors_for("instance_class").count(), 0, "{prod:#?}");
     let storage: Vec<&FieldError> = prod.errors_for("allocated_storage").collect();
     assert!(storage[0].message.contains("below the minimum 100"), "{storage:?}");
@@ -89,7 +95,8 @@ fn module_validations_fail_with_the_modules_message_and_unknown_ones_are_listed(
     // 13.2 is not among the overlay's choices: the overlay limit speaks, the validation is skipped.
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].message.contains("13.2"));
-    let e = evaluate(&m, &draft("dev", "orders-db", &[("instance_class", "db.t4g.micro"), ("allocated_storage", "10")]));
+    let e =
+        evaluate(&m, &draft("dev", "orders-db", &[("instance_class", "db.t4g.micro"), ("allocated_storage", "10")]));
     let errors: Vec<&FieldError> = e.errors_for("allocated_storage").collect();
     assert_eq!(errors[0].message, "Allocated storage must be between 20 and 65536 GiB.");
     assert!(e.checks.iter().all(|c| !c.status.is_passed() || c.status == CheckStatus::Passed));
@@ -98,12 +105,9 @@ fn module_validations_fail_with_the_modules_message_and_unknown_ones_are_listed(
 #[test]
 fn instance_names_follow_the_naming_rule() {
     let m = module("rds-postgresql");
-    for (name, expected) in [
-        ("", "is required"),
-        ("Orders", "uppercase letter"),
-        ("orders-", "must match"),
-        ("оrders", "ASCII"),
-    ] {
+    for (name, expected) in
+        [("", "is required"), ("Orders", "uppercase letter"), ("orders-", "must match"), ("оrders", "ASCII")]
+    {
         let e = evaluate(&m, &draft("dev", name, &[("instance_class", "db.t4g.micro")]));
         let errors: Vec<&FieldError> = e.errors_for(INSTANCE_NAME).collect();
         assert_eq!(errors.len(), 1, "{name:?}: {e:#?}");
@@ -145,7 +149,8 @@ fn the_evaluation_renders_with_injected_tags() {
     d.inputs.set("tags[0].value", "spoofed");
     let e = evaluate(&m, &d);
     assert!(e.is_valid(), "{e:#?}");
-    let ctx = RenderContext { request_number: 7, request_url: "https://infradesk.example/requests/7", requester: "dev" };
+    let ctx =
+        RenderContext { request_number: 7, request_url: "https://infradesk.example/requests/7", requester: "dev" };
     let text = render_module(&render_input(&m, &d, &e, &ctx)).expect("render");
     assert!(text.contains("module \"exports\""), "{text}");
     assert!(text.contains("team ") && text.contains("\"payments\"") && !text.contains("spoofed"), "{text}");
@@ -186,4 +191,17 @@ fn row_operations_keep_the_other_rows() {
     assert!(!state.apply("delete everything"));
     state.set("#rows:huge", "999999");
     assert_eq!(state.rows("huge"), crate::form::state::MAX_ROWS);
+}
+
+#[test]
+fn modules_survive_a_json_round_trip_with_null_defaults() {
+    // Requests store the module they were made with as JSON; `default = null` must come back
+    // as an explicit null default, not as "required".
+    for id in ["rds-postgresql", "s3-bucket"] {
+        let m = module(id);
+        assert!(m.fields.iter().any(|f| f.module_default == Some(Value::Null)), "{id} has a null default");
+        let json = serde_json::to_string(&m).expect("serialize");
+        let back: Module = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, m, "{id}");
+    }
 }

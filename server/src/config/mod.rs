@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use domain::routing::{ReviewerConfig, Routing, RoutingConfig, RuleConfig};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use secrecy::SecretString;
@@ -46,7 +47,20 @@ pub struct FileConfig {
     pub log: LogConfig,
     pub infra_repo: InfraRepoConfig,
     pub github: Option<GitHubConfig>,
+    pub catalog: CatalogConfig,
+    pub routing: RoutingConfig,
     pub environments: Vec<EnvironmentConfig>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// One folder per module (docs/CATALOG.md); relative paths are relative to the working
+    /// directory.
+    pub dir: PathBuf,
+    /// Where a request's module call goes in the infra repository: `{env_dir}` (the
+    /// environment's directory), `{module}` and `{instance}`.
+    pub path_template: String,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -134,6 +148,19 @@ impl Default for FileConfig {
             log: LogConfig { format: LogFormat::Human, filter: "info".into() },
             infra_repo: InfraRepoConfig { path: "infra-repo".into(), base_branch: "main".into() },
             github: None,
+            catalog: CatalogConfig { dir: "catalog".into(), path_template: "{env_dir}/{module}-{instance}.tf".into() },
+            // Without rules of its own, every request needs one approval from SRE.
+            routing: RoutingConfig {
+                timezone: "UTC".into(),
+                working_hours: Default::default(),
+                rules: vec![RuleConfig {
+                    name: "default".into(),
+                    when: Default::default(),
+                    reviewers: vec![ReviewerConfig { team: "sre".into(), approvals: 1 }],
+                    sla_hours: Some(16),
+                    auto_approve: false,
+                }],
+            },
             environments: Vec::new(),
         }
     }
@@ -153,6 +180,8 @@ pub struct Config {
     pub log: LogConfig,
     pub infra_repo: InfraRepoConfig,
     pub github: Option<GitHub>,
+    pub catalog: CatalogConfig,
+    pub routing: Routing,
     pub environments: Vec<EnvironmentConfig>,
     /// Where the configuration came from, for the log and the audit trail.
     pub source: String,
@@ -185,6 +214,7 @@ impl Config {
             "listen": self.listen.to_string(),
             "database": redact_url(&self.database.url),
             "environments": self.environments.iter().map(|e| e.name.clone()).collect::<Vec<_>>(),
+            "catalog": self.catalog.dir.display().to_string(),
             "github": self.github.as_ref().map(|g| serde_json::json!({
                 "repository": g.repository,
                 "api_url": g.api_url.as_str(),

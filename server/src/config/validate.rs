@@ -99,6 +99,16 @@ pub(super) fn validate(raw: FileConfig, source: String, secrets: &Secrets) -> Re
         return Err(err("infra_repo.base_branch", "is not a branch name", "e.g. main"));
     }
     validate_environments(&raw.environments)?;
+    validate_catalog(&raw)?;
+    let known = domain::routing::Known {
+        environments: raw.environments.iter().map(|e| e.name.clone()).collect(),
+        // Teams live in the database; startup warns about rules naming teams it lacks.
+        teams: Vec::new(),
+    };
+    let routing = raw.routing.check(&known).map_err(|errors| {
+        let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        ConfigError(format!("[routing] has {} problem(s): {}", all.len(), all.join("; ")))
+    })?;
     let github = raw.github.as_ref().map(|g| validate_github(g, secrets)).transpose()?;
 
     if raw.mode == Mode::Production {
@@ -132,6 +142,8 @@ pub(super) fn validate(raw: FileConfig, source: String, secrets: &Secrets) -> Re
         log: raw.log,
         infra_repo: raw.infra_repo,
         github,
+        catalog: raw.catalog,
+        routing,
         environments: raw.environments,
         source,
     })
@@ -173,6 +185,26 @@ fn validate_environments(envs: &[EnvironmentConfig]) -> Result<(), ConfigError> 
                 "e.g. \"environments/prod\"",
             ));
         }
+    }
+    Ok(())
+}
+
+fn validate_catalog(raw: &FileConfig) -> Result<(), ConfigError> {
+    if raw.catalog.dir.as_os_str().is_empty() {
+        return Err(err("catalog.dir", "is empty", "name the catalog directory, e.g. catalog"));
+    }
+    // Try the template on every environment with a sample name, so a broken template stops
+    // the server now rather than the first submit.
+    for env in &raw.environments {
+        domain::render::target_path(&raw.catalog.path_template, &env.directory, "sample", "sample-module").map_err(
+            |e| {
+                err(
+                    "catalog.path_template",
+                    e,
+                    "use {env_dir}, {module} and {instance}, e.g. \"{env_dir}/{module}-{instance}.tf\"",
+                )
+            },
+        )?;
     }
     Ok(())
 }

@@ -31,11 +31,15 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-fn request_id(headers: &HeaderMap) -> String {
+pub(super) fn request_id(headers: &HeaderMap) -> String {
     headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned()
 }
 
-async fn flash(session: &Session, kind: FlashKind, text: &str) -> Result<(), tower_sessions::session::Error> {
+pub(super) async fn flash(
+    session: &Session,
+    kind: FlashKind,
+    text: &str,
+) -> Result<(), tower_sessions::session::Error> {
     session.insert(FLASH_KEY, Flash { kind, text: text.to_owned() }).await
 }
 
@@ -103,7 +107,7 @@ async fn flash_failure(session: &Session, login: &str, text: &str) -> Result<Res
     Ok(Redirect::to("/login").into_response())
 }
 
-fn finish(result: Result<Response, tower_sessions::session::Error>, rid: &str) -> Response {
+pub(super) fn finish(result: Result<Response, tower_sessions::session::Error>, rid: &str) -> Response {
     result.unwrap_or_else(|e| internal_error(rid, &e))
 }
 

@@ -8,6 +8,7 @@ pub mod context;
 pub mod ops;
 pub mod origin;
 pub mod pages;
+pub mod requests;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +94,8 @@ pub fn router(config: &Config, app_state: AppState, store: DbSessionStore, limit
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/account/password", post(auth::change_password))
+        .route("/requests/new/{module}", post(requests::submit_form))
+        .route("/admin/catalog/reload", post(requests::reload_catalog))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .leptos_routes_with_context(&options, routes, provide.clone(), {

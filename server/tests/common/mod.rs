@@ -78,6 +78,16 @@ impl TestEnv {
         config::load(None, &self.env(extra)).unwrap_or_else(|e| panic!("configuration should load: {e}"))
     }
 
+    /// The repository's own `infradesk.toml` (demo environments, routing, catalog) with this
+    /// environment's variables on top.
+    pub fn demo_config(&self, extra: &[(&str, &str)]) -> Config {
+        let mut env = self.env(extra);
+        env.push(("INFRADESK_CATALOG__DIR".into(), repo_path("catalog").display().to_string()));
+        env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        config::load(Some(&repo_path("infradesk.toml")), &env)
+            .unwrap_or_else(|e| panic!("configuration should load: {e}"))
+    }
+
     /// Writes a TOML file into the temp dir and returns its path.
     pub fn toml_file(&self, name: &str, text: &str) -> std::path::PathBuf {
         let path = self.dir.path().join(name);
@@ -177,10 +187,27 @@ pub async fn spawn_app(dialect: Dialect) -> TestApp {
     spawn_app_with(dialect, &[]).await
 }
 
+/// A path inside the repository.
+pub fn repo_path(relative: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
+}
+
+/// Starts the application as `scripts/run` does: the repository's `infradesk.toml` and demo
+/// catalog, on a temporary database.
+pub async fn spawn_demo_app(dialect: Dialect) -> TestApp {
+    let env = TestEnv::new(dialect).await;
+    let config = env.demo_config(&[]);
+    start(env, config).await
+}
+
 /// Starts the application with `extra` configuration variables on top of the defaults.
 pub async fn spawn_app_with(dialect: Dialect, extra: &[(&str, &str)]) -> TestApp {
     let env = TestEnv::new(dialect).await;
     let config = env.config(extra);
+    start(env, config).await
+}
+
+async fn start(env: TestEnv, config: Config) -> TestApp {
     let clock = manual_clock();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let app = Application::build(config.clone(), shared).await.unwrap_or_else(|e| panic!("build failed: {e:#}"));

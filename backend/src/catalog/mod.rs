@@ -11,6 +11,9 @@ use domain::catalog::{CatalogError, Module, ParsedVariables, build_module, parse
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod store;
+pub use store::{CatalogStore, ReloadSummary};
+
 /// The overlay's file name inside a module folder.
 pub const OVERLAY_FILE: &str = "overlay.toml";
 

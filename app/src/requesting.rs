@@ -1,0 +1,94 @@
+//! Server side of requesting: checking a draft, building its preview and routing, submitting
+//! it. The form page, the preview server function and the plain form post all go through
+//! [`prepare`], so what the user saw is exactly what is stored.
+
+use std::sync::Arc;
+
+use domain::catalog::Module;
+use domain::form::FieldError;
+use domain::identity::Me;
+use domain::render::{render_module, target_path};
+use domain::request::{self, Draft, RenderContext, evaluate, render_input};
+use domain::routing::{RoutingFacts, changed_inputs};
+
+use crate::pages::new_request::model::{Prepared, Preview};
+use crate::state::Settings;
+
+/// The longest idempotency key accepted from a form.
+const MAX_KEY_LEN: usize = 100;
+
+pub fn valid_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= MAX_KEY_LEN && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// Checks `draft` for `me` and renders it as request `number` (`None`: a preview before the
+/// request has a number).
+pub fn prepare(settings: &Settings, module: &Module, draft: &Draft, me: &Me, number: Option<i64>) -> Prepared {
+    let mut evaluation = evaluate(module, draft);
+    let environment = settings.environment(&draft.environment).cloned();
+    if environment.is_none() {
+        let known: Vec<&str> = settings.environments.iter().map(|e| e.name.as_str()).collect();
+        evaluation.errors.insert(
+            0,
+            FieldError {
+                path: request::ENVIRONMENT.to_owned(),
+                message: format!("choose one of {}", known.join(", ")),
+            },
+        );
+    }
+    if !me.teams.iter().any(|t| t.slug == draft.team) {
+        evaluation.errors.insert(
+            0,
+            FieldError {
+                path: request::TEAM.to_owned(),
+                message: "choose one of your teams: only a team's members may request for it".to_owned(),
+            },
+        );
+    }
+    let routing = environment.as_ref().map(|env| {
+        let changed = changed_inputs(None, &evaluation.inputs);
+        settings.routing.route(&RoutingFacts {
+            environment: &env.name,
+            module: &module.id,
+            risk_tier: module.risk_tier,
+            team: &draft.team,
+            changed_inputs: &changed,
+        })
+    });
+    let mut preview = Preview { environment: environment.clone(), routing, ..Preview::default() };
+    if let Some(env) = &environment
+        && !draft.instance_name.is_empty()
+    {
+        match target_path(&settings.path_template, &env.directory, &draft.instance_name, &module.id) {
+            Ok(path) => preview.path = Some(path),
+            Err(e) => preview.problem = Some(e.to_string()),
+        }
+    }
+    if evaluation.is_valid() && preview.problem.is_none() {
+        let number = number.unwrap_or(0);
+        let url =
+            if number == 0 { format!("{}/requests/new", settings.base_url) } else { settings.request_url(number) };
+        let ctx = RenderContext {
+            request_number: u64::try_from(number).unwrap_or(0),
+            request_url: &url,
+            requester: &me.login,
+        };
+        match render_module(&render_input(module, draft, &evaluation, &ctx)) {
+            Ok(content) => preview.content = Some(content),
+            Err(e) => preview.problem = Some(e.to_string()),
+        }
+    } else if !evaluation.is_valid() {
+        let n = evaluation.errors.len();
+        preview.problem = Some(format!("Fix {} in the form to see the module call.", plural(n, "error")));
+    }
+    Prepared { evaluation, preview }
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// A module of the current catalog.
+pub fn module(state: &crate::state::AppState, id: &str) -> Option<Arc<Module>> {
+    state.catalog.current().catalog.modules.get(id).cloned().map(Arc::new)
+}
