@@ -38,18 +38,16 @@ pub(crate) fn violation(rules: &FieldRules, value: &Value) -> Option<String> {
             return Some(format!("is above the maximum {}", rules.max.as_ref().map_or("", |m| m.as_str())));
         }
     }
-    let len = match value {
-        Value::String(s) => Some(s.chars().count() as u64),
-        Value::List(items) => Some(items.len() as u64),
-        Value::Map(entries) => Some(entries.len() as u64),
-        _ => None,
+    let (len, unit) = match value {
+        Value::String(s) => (s.chars().count() as u64, "characters"),
+        Value::List(items) => (items.len() as u64, "items"),
+        Value::Map(entries) => (entries.len() as u64, "entries"),
+        _ => return None,
     };
-    let too_short = |len: u64| rules.min_length.is_some_and(|m| len < m);
-    let too_long = |len: u64| rules.max_length.is_some_and(|m| len > m);
-    len.filter(|len| too_short(*len) || too_long(*len)).map(|len| {
-        let max = rules.max_length.map_or_else(|| "any".to_owned(), |m| m.to_string());
-        format!("has length {len}, outside {}..={max}", rules.min_length.unwrap_or(0))
-    })
+    if let Some(min) = rules.min_length.filter(|m| len < *m) {
+        return Some(format!("is too short: {len} {unit}, at least {min} needed"));
+    }
+    rules.max_length.filter(|m| len > *m).map(|max| format!("is too long: {len} {unit}, at most {max} allowed"))
 }
 
 /// Whether a literal fits a type exactly. Stricter than Terraform's conversions (no

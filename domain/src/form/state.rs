@@ -140,7 +140,10 @@ impl FormState {
     pub fn to_json(&self, t: &TypeConstraint, path: &str, errors: &mut Vec<FieldError>) -> serde_json::Value {
         use serde_json::Value as J;
         match shape(t) {
-            Shape::Scalar => self.get(path).map_or(J::Null, |v| J::String(v.to_owned())),
+            // An empty control is "not given" (a browser posts "" for every empty text box).
+            Shape::Scalar => {
+                self.get(path).filter(|v| !v.trim().is_empty()).map_or(J::Null, |v| J::String(v.to_owned()))
+            }
             Shape::Json => match self.get(path).map(str::trim) {
                 None | Some("") => J::Null,
                 Some(text) => serde_json::from_str(text).unwrap_or_else(|e| {

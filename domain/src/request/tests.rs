@@ -205,3 +205,29 @@ fn modules_survive_a_json_round_trip_with_null_defaults() {
         assert_eq!(back, m, "{id}");
     }
 }
+
+#[test]
+fn every_demo_form_is_valid_as_first_shown_in_every_environment() {
+    for id in ["rds-postgresql", "s3-bucket"] {
+        let m = module(id);
+        for env in ["dev", "staging", "prod"] {
+            let mut d = Draft { inputs: initial_state(&m, env), ..draft(env, "orders", &[]) };
+            // A browser posts every text box, empty or not.
+            for (name, value) in [("object_lock.mode", ""), ("object_lock.days", " "), ("intelligent_tiering_days", "")]
+            {
+                if d.inputs.get(name).is_none() {
+                    d.inputs.set(name, value);
+                }
+            }
+            if id == "rds-postgresql" {
+                d.inputs.set("subnet_group_name", "payments-private");
+                d.inputs.set("master_password_ssm_parameter", "/orders/db");
+                d.inputs.set("instance_class", if env == "prod" { "db.r6g.large" } else { "db.t4g.micro" });
+                d.inputs.set("#rows:allowed_security_group_ids", "1");
+                d.inputs.set("allowed_security_group_ids[0]", "sg-0123456789abcdef0");
+            }
+            let e = evaluate(&m, &d);
+            assert!(e.is_valid(), "{id} in {env}: {:#?}", e.errors);
+        }
+    }
+}

@@ -71,7 +71,7 @@ async fn load_draft(key: &str) -> Option<model::StoredDraft> {
 }
 
 /// Checks and previews the form as it is now (the browser calls this as the user types).
-#[server(prefix = "/api", endpoint = "request_preview")]
+#[server(prefix = "/api", endpoint = "request_preview", input = leptos::server_fn::codec::Json)]
 pub async fn preview_request(module: String, pairs: Vec<(String, String)>) -> Result<Prepared, AppError> {
     let me = crate::state::require_me()?;
     let state = crate::state::app_state()?;
@@ -133,6 +133,7 @@ fn RequestForm(page: FormPage) -> impl IntoView {
     let advanced_views = advanced.into_iter().map(field_view).collect_view();
     let checks = Signal::derive(move || prepared.with(|p| p.evaluation.checks.clone()));
     let preview = Signal::derive(move || prepared.with(|p| p.preview.clone()));
+    let all_errors = Signal::derive(move || prepared.with(|p| p.evaluation.errors.clone()));
 
     view! {
         <Title text=format!("Request: {title}") />
@@ -201,7 +202,7 @@ fn RequestForm(page: FormPage) -> impl IntoView {
                 </form>
             </section>
             <aside class="panel side">
-                <PreviewPanel preview before_submit=true />
+                <PreviewPanel preview errors=all_errors before_submit=true />
                 <ChecksList checks />
             </aside>
         </div>

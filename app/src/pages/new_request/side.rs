@@ -1,14 +1,21 @@
 //! Beside the form: the exact module call, where it lands, who reviews it, and the checks.
 //! The checks list is also what reviewers see later.
 
-use domain::form::{CheckOutcome, CheckStatus};
+use domain::form::{CheckOutcome, CheckStatus, FieldError};
 use domain::routing::RoutingOutcome;
 use leptos::prelude::*;
 
 use super::model::Preview;
 
 #[component]
-pub fn PreviewPanel(#[prop(into)] preview: Signal<Preview>, before_submit: bool) -> impl IntoView {
+pub fn PreviewPanel(
+    #[prop(into)] preview: Signal<Preview>,
+    /// The form's errors, listed under the preview with links to their fields (some may be
+    /// in the collapsed advanced section).
+    #[prop(into, optional)]
+    errors: Signal<Vec<FieldError>>,
+    before_submit: bool,
+) -> impl IntoView {
     view! {
         <section class="preview" id="preview" aria-labelledby="preview-title" aria-live="polite" data-testid="preview">
             <h2 id="preview-title">{if before_submit { "Preview" } else { "Module call" }}</h2>
@@ -22,6 +29,13 @@ pub fn PreviewPanel(#[prop(into)] preview: Signal<Preview>, before_submit: bool)
                         <dt>"Review"</dt><dd data-testid="preview-routing">{p.routing.as_ref().map_or_else(|| "—".to_owned(), RoutingOutcome::summary)}</dd>
                     </dl>
                     {p.problem.clone().map(|problem| view! { <p class="muted" data-testid="preview-problem">{problem}</p> })}
+                    {errors.with(|errors| (!errors.is_empty()).then(|| view! {
+                        <ul class="field-errors" data-testid="preview-errors">
+                            {errors.iter().map(|e| view! {
+                                <li><a href=format!("#field-{}", domain::request::top_level(&e.path))>{e.path.clone()}</a> ": " {e.message.clone()}</li>
+                            }).collect_view()}
+                        </ul>
+                    }))}
                     {p.content.clone().map(|content| view! {
                         <pre class="hcl" data-testid="preview-hcl"><code>{content}</code></pre>
                         {before_submit.then(|| view! {
