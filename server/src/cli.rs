@@ -1,5 +1,6 @@
-//! Command-line interface. `serve` is the default; the other commands work on the
-//! database directly and are audited as `cli:<operator>`.
+//! Command-line interface. `serve` is the default; the user, team and audit commands work on
+//! the database directly and are audited as `cli:<operator>`; `catalog check` and `render`
+//! need only the configuration and a catalog directory.
 
 // Printing to stdout is this module's job: it is the command-line output.
 #![allow(clippy::print_stdout)]
@@ -19,6 +20,9 @@ use secrecy::SecretString;
 use crate::config::{self, Config};
 use crate::startup::{self, Application};
 use crate::telemetry;
+
+#[path = "cli_render.rs"]
+mod render;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,6 +58,10 @@ enum Command {
     /// Work with a module catalog (for SREs' own CI).
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Check a values file against a catalog module and environment as the request form does,
+    /// and print the module call Infradesk would commit, with its path (for SREs' own CI).
+    #[command(after_help = render::VALUES_HELP)]
+    Render(render::RenderArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -113,9 +121,12 @@ enum AuditCommand {
     Verify,
 }
 
+fn operator_name() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "operator".into())
+}
+
 fn operator() -> Actor {
-    let name = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "operator".into());
-    Actor::Cli(name)
+    Actor::Cli(operator_name())
 }
 
 fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
@@ -145,6 +156,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Team(cmd) => team(&config, clock.as_ref(), cmd).await?,
         Command::Audit(AuditCommand::Verify) => return audit_verify(&config).await,
         Command::Catalog(CatalogCommand::Check { dir }) => return Ok(catalog_check(&config, &dir)),
+        Command::Render(args) => return render::run(&config, args, operator_name()),
     }
     Ok(ExitCode::SUCCESS)
 }
