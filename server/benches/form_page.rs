@@ -1,0 +1,178 @@
+//! Speed target of issue 3 (docs/BENCHMARKS.md): the request form of the largest demo module,
+//! server-rendered, in under 10 ms. Builds the real application as `scripts/run` does (the
+//! repository's `infradesk.toml` and demo catalog, SQLite in a temporary directory), signs
+//! in as `dev` and times sequential `GET`s end to end over loopback with one keep-alive
+//! connection, client and server sharing one tokio runtime. Prints p50/p90/p99/max per page.
+//!
+//! Run: `cargo bench -p server --bench form_page` (`BENCH_REQUESTS=n` changes the 500
+//! timed requests per page; `--test`, as `cargo test --benches` passes, does a quick check).
+#![allow(clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use server::startup::Application;
+
+const BASE_URL: &str = "http://127.0.0.1:3000";
+const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+/// Requests submitted before timing, so that `/requests?scope=mine` lists something.
+const SEEDED_REQUESTS: usize = 20;
+
+fn main() -> anyhow::Result<()> {
+    let quick = std::env::args().any(|a| a == "--test");
+    let timed: usize = match std::env::var("BENCH_REQUESTS") {
+        Ok(n) => n.parse().context("BENCH_REQUESTS must be a number")?,
+        Err(_) if quick => 5,
+        Err(_) => 500,
+    };
+    let warm_up = if quick { 2 } else { 50 };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(timed, warm_up))
+}
+
+/// The module whose form has the most fields to fill in.
+fn largest_module(catalog_dir: &Path) -> anyhow::Result<(String, usize)> {
+    let environments: Vec<String> = ["dev", "staging", "prod"].map(str::to_owned).to_vec();
+    let catalog = backend::catalog::load_catalog(catalog_dir, &environments);
+    ensure!(catalog.errors.is_empty(), "the demo catalog has errors: {:#?}", catalog.errors);
+    catalog
+        .modules
+        .values()
+        .map(|m| (m.id.clone(), m.inputs().count()))
+        .max_by_key(|(_, inputs)| *inputs)
+        .context("the demo catalog is empty")
+}
+
+async fn run(timed: usize, warm_up: usize) -> anyhow::Result<()> {
+    let catalog_dir = PathBuf::from(REPO).join("catalog");
+    let (module, inputs) = largest_module(&catalog_dir)?;
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().display().to_string();
+    let env: Vec<(String, String)> = [
+        ("INFRADESK_MODE", "demo".to_owned()),
+        ("INFRADESK_LISTEN", "127.0.0.1:0".to_owned()),
+        ("INFRADESK_BASE_URL", BASE_URL.to_owned()),
+        ("INFRADESK_DATABASE__URL", format!("sqlite://{data_dir}/bench.db")),
+        ("INFRADESK_DATA_DIR", data_dir.clone()),
+        ("INFRADESK_SITE_ROOT", data_dir),
+        ("INFRADESK_CATALOG__DIR", catalog_dir.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let config = server::config::load(Some(&PathBuf::from(REPO).join("infradesk.toml")), &env)
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let app = Application::build(config, Arc::new(backend::SystemClock)).await?;
+    let address = format!("http://{}", app.addr);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve(async move {
+        let _ = stopped.await;
+    }));
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let signed_in = client
+        .post(format!("{address}/login"))
+        .header("Origin", BASE_URL)
+        .form(&[("login", "dev"), ("password", server::demo::DEMO_PASSWORD)])
+        .send()
+        .await?;
+    ensure!(signed_in.status() == 303, "sign-in answered {}", signed_in.status());
+    seed_requests(&client, &address, &module).await?;
+
+    println!("largest demo module: {module} ({inputs} input fields); {timed} timed requests per page");
+    println!("{:<34} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}", "page", "p50", "p90", "p99", "max", "mean", "bytes");
+    let form = format!("/requests/new/{module}");
+    // Each page with something that shows it is the real one, not an error or an empty list.
+    let seeded = if module == "rds-postgresql" { "bench-db-00" } else { "My requests" };
+    for (path, expected) in [(form.as_str(), "name=\"#key\""), ("/requests?scope=mine", seeded)] {
+        let (times, body) = measure(&client, &format!("{address}{path}"), warm_up, timed).await?;
+        ensure!(body.contains(expected), "GET {path} does not contain {expected:?}:\n{body}");
+        report(&format!("GET {path}"), &times, body.len());
+    }
+
+    let _ = stop.send(());
+    server.await??;
+    Ok(())
+}
+
+/// Submits [`SEEDED_REQUESTS`] database requests through the form, as a browser without
+/// JavaScript does.
+async fn seed_requests(client: &reqwest::Client, address: &str, module: &str) -> anyhow::Result<()> {
+    if module != "rds-postgresql" {
+        // The form below is the database's; other modules' lists stay empty.
+        return Ok(());
+    }
+    let url = format!("{address}/requests/new/{module}");
+    for i in 0..SEEDED_REQUESTS {
+        let page = client.get(&url).send().await?.text().await?;
+        let marker = "name=\"#key\" value=\"";
+        let start = page.find(marker).context("the form has an idempotency key")? + marker.len();
+        let key = page[start..].split('"').next().unwrap_or_default().to_owned();
+        let name = format!("bench-db-{i:02}");
+        let form = [
+            ("#key", key.as_str()),
+            ("#team", "payments"),
+            ("#environment", "dev"),
+            ("#instance_name", name.as_str()),
+            ("#justification", "Benchmark data."),
+            ("instance_class", "db.t4g.small"),
+            ("allocated_storage", "50"),
+            ("subnet_group_name", "payments-private"),
+            ("master_password_ssm_parameter", "/orders/db/master-password"),
+            ("#op", "submit"),
+        ];
+        let done = client.post(&url).header("Origin", BASE_URL).form(&form).send().await?;
+        let location = done.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if done.status() != 303 || !location.starts_with("/requests/") || location.contains("new") {
+            bail!("submitting request {i} answered {} to {location:?}", done.status());
+        }
+    }
+    Ok(())
+}
+
+/// Times `timed` sequential GETs after `warm_up` untimed ones; every answer must be a 200.
+/// Returns the times and the last body.
+async fn measure(
+    client: &reqwest::Client,
+    url: &str,
+    warm_up: usize,
+    timed: usize,
+) -> anyhow::Result<(Vec<Duration>, String)> {
+    let mut times = Vec::with_capacity(timed);
+    let mut last = Vec::new();
+    for i in 0..warm_up + timed {
+        let started = Instant::now();
+        let response = client.get(url).send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        let took = started.elapsed();
+        ensure!(status == 200, "GET {url} answered {status}");
+        last = body.to_vec();
+        if i >= warm_up {
+            times.push(took);
+        }
+    }
+    Ok((times, String::from_utf8(last)?))
+}
+
+fn report(what: &str, times: &[Duration], bytes: usize) {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    let mean = sorted.iter().sum::<Duration>() / sorted.len().max(1) as u32;
+    let ms = |d: Duration| format!("{:.2}ms", d.as_secs_f64() * 1000.0);
+    println!(
+        "{what:<34} {:>8} {:>8} {:>8} {:>8} {:>8} {bytes:>9}",
+        ms(at(0.5)),
+        ms(at(0.9)),
+        ms(at(0.99)),
+        ms(at(1.0)),
+        ms(mean)
+    );
+}
