@@ -39,31 +39,49 @@ pub fn object_key(key: &str) -> ObjectKey {
 /// Converts a value; `path` names the input (and position inside it) for error messages, e.g.
 /// `subnets[2].cidr`.
 pub fn expression(value: &Value, path: &str) -> Result<Expression, RenderError> {
-    expression_at(value, path, 0)
+    expression_at(value, &Path::Root(path), 0)
 }
 
-fn expression_at(value: &Value, path: &str, depth: usize) -> Result<Expression, RenderError> {
+/// Where a value sits inside an input. Built as a chain and printed only for an error
+/// message: formatting every nested position up front was most of the render time.
+enum Path<'a> {
+    Root(&'a str),
+    Index(&'a Path<'a>, usize),
+    Key(&'a Path<'a>, &'a str),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root(name) => f.write_str(name),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+            Path::Key(parent, key) => write!(f, "{parent}[{key:?}]"),
+        }
+    }
+}
+
+fn expression_at(value: &Value, path: &Path<'_>, depth: usize) -> Result<Expression, RenderError> {
     if depth > MAX_DEPTH {
-        return Err(RenderError::TooDeep { path: path.to_owned(), max: MAX_DEPTH });
+        return Err(RenderError::TooDeep { path: path.to_string(), max: MAX_DEPTH });
     }
     Ok(match value {
         Value::Null => Expression::Null,
         Value::Bool(b) => Expression::Bool(*b),
-        Value::Number(n) => Expression::Number(number(n, path)?),
+        // Checked without the path first; a failure is repeated with it for the message.
+        Value::Number(n) => Expression::Number(number(n, "").or_else(|_| number(n, &path.to_string()))?),
         Value::String(s) => string(s),
         Value::List(items) => Expression::Array(
             items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| expression_at(item, &format!("{path}[{i}]"), depth + 1))
+                .map(|(i, item)| expression_at(item, &Path::Index(path, i), depth + 1))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Map(entries) => {
             let mut object = Object::with_capacity(entries.len());
             for (key, item) in entries {
-                let item_path = format!("{path}[{key:?}]");
-                if object.insert(object_key(key), expression_at(item, &item_path, depth + 1)?).is_some() {
-                    return Err(RenderError::DuplicateKey { path: path.to_owned(), key: key.clone() });
+                if object.insert(object_key(key), expression_at(item, &Path::Key(path, key), depth + 1)?).is_some() {
+                    return Err(RenderError::DuplicateKey { path: path.to_string(), key: key.clone() });
                 }
             }
             Expression::Object(object)
