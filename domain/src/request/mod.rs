@@ -11,6 +11,7 @@ pub mod status;
 #[cfg(test)]
 mod tests;
 pub use status::Status;
+pub mod transition;
 
 use crate::catalog::{Field, Module, Presence, Value};
 use crate::form::{

@@ -1,8 +1,7 @@
 //! Where a request stands. The machine names (`as_str`, serde) are what the database and the
 //! audit trail store; [`Status::label`] is what people read.
 //!
-//! The transitions between them live elsewhere (see the request state machine in the
-//! architecture notes): this type only names the states.
+//! The transitions between them are [`super::transition`].
 
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
