@@ -26,7 +26,7 @@ async fn login_page_lists_the_demo_accounts() {
         assert_eq!(page.status, 200);
         assert!(page.body.contains("Sign in to Infradesk"));
         assert!(page.body.contains("data-testid=\"demo-accounts\""));
-        for login in ["dev", "dev2", "sre", "sre2", "dba", "admin"] {
+        for login in ["dev", "dev2", "sre", "sre2", "dba", "sec", "admin"] {
             assert!(page.body.contains(&format!("<code>{login}</code>")), "demo login {login} not listed");
         }
         assert!(page.body.contains(&format!("<code>{DEMO_PASSWORD}</code>")));

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 
-const DEMO_LOGINS: [&str; 6] = ["admin", "dba", "dev", "dev2", "sre", "sre2"];
+const DEMO_LOGINS: [&str; 7] = ["admin", "dba", "dev", "dev2", "sec", "sre", "sre2"];
 
 /// `POST /login` with the right password and the given extra headers (no default Origin).
 async fn raw_login(app: &TestApp, headers: &[(&str, &str)]) -> Page {
@@ -182,7 +182,7 @@ async fn admin_server_function_needs_an_admin() {
         assert_eq!(logins, DEMO_LOGINS);
         assert!(json["users"].as_array().unwrap().iter().all(|u| u.get("password_hash").is_none()));
         let teams = json["teams"].as_array().unwrap();
-        assert_eq!(teams.len(), 4);
+        assert_eq!(teams.len(), 5);
         app.stop().await;
     }
 }
