@@ -1,9 +1,10 @@
 //! The local infra repository used on the embedded default: a real git repository on disk
 //! that stands in for the GitHub infra repo. Created on first start with a README and one
-//! directory per configured environment. Uses the git CLI.
+//! directory per configured environment. Uses the git CLI ([`crate::vcs::git_cli`]).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use crate::vcs::git_cli::{GitError, git};
 
 #[derive(Clone, Debug)]
 pub struct EnvironmentLayout {
@@ -15,36 +16,12 @@ pub struct EnvironmentLayout {
 
 #[derive(Debug, thiserror::Error)]
 pub enum InfraRepoError {
-    #[error("cannot run git ({0}); install git and make sure it is on PATH")]
-    GitMissing(#[source] std::io::Error),
-    #[error("git {args} failed in {path}: {stderr}")]
-    Git { args: String, path: String, stderr: String },
+    #[error(transparent)]
+    Git(#[from] GitError),
     #[error("cannot write {path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("{0} exists but is not a git repository; point infra_repo.path elsewhere or remove it")]
     NotARepository(String),
-}
-
-fn git(dir: &Path, args: &[&str]) -> Result<String, InfraRepoError> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        // Commits by Infradesk never depend on the operator's global git identity.
-        .env("GIT_AUTHOR_NAME", "Infradesk")
-        .env("GIT_AUTHOR_EMAIL", "infradesk@localhost")
-        .env("GIT_COMMITTER_NAME", "Infradesk")
-        .env("GIT_COMMITTER_EMAIL", "infradesk@localhost")
-        .output()
-        .map_err(InfraRepoError::GitMissing)?;
-    if !out.status.success() {
-        return Err(InfraRepoError::Git {
-            args: args.join(" "),
-            path: dir.display().to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 fn write(path: &Path, content: &str) -> Result<(), InfraRepoError> {

@@ -1,6 +1,6 @@
 //! Infradesk services over the database: the store (SQLite or PostgreSQL through one
-//! sqlx `Any` pool), the audit writer, accounts and teams, sessions, and the local infra
-//! repository. Native only; the UI calls into it through server functions.
+//! sqlx `Any` pool), the audit writer, accounts and teams, sessions, the local infra
+//! repository and the version-control port (local git, GitHub). Native only; the UI calls into it through server functions.
 
 pub mod accounts;
 pub mod audit;
@@ -13,6 +13,7 @@ pub mod requests;
 pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod vcs;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Db, DbError, Dialect};
