@@ -9,6 +9,8 @@ pub mod clock;
 pub mod db;
 pub mod hashing;
 pub mod infra_repo;
+pub mod outbox;
+pub mod pulls;
 pub mod requests;
 pub mod sessions;
 #[cfg(feature = "testing")]

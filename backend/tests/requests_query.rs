@@ -65,7 +65,7 @@ async fn lists_page_newest_first_without_duplicates() {
         );
         assert_eq!(
             (row.instance_name.as_str(), row.status, row.requester.as_str()),
-            ("queue-24", Status::Submitted, "alice")
+            ("queue-24", Status::PrPending, "alice")
         );
         assert_eq!((row.created_at_ms, row.updated_at_ms), (T0 + 24, T0 + 24));
 
@@ -134,7 +134,7 @@ async fn list_scopes_and_filters() {
         let combined = ListQuery {
             module: Some("sqs-queue".into()),
             environment: Some("dev".into()),
-            status: Some(Status::Submitted),
+            status: Some(Status::PrPending),
             ..scope(Scope::MyTeams { user_id: p.bob })
         };
         assert_eq!(rows(combined).await, [n[2], n[0]]);

@@ -87,9 +87,13 @@ async fn submit_stores_the_request_its_revision_module_version_and_audit_event()
         assert_eq!(row.try_get::<String, _>("module_id").unwrap(), "rds-postgresql");
         assert_eq!(row.try_get::<String, _>("environment").unwrap(), "dev");
         assert_eq!(row.try_get::<String, _>("instance_name").unwrap(), "orders-db");
-        assert_eq!(row.try_get::<String, _>("status").unwrap(), "submitted");
+        // Submitting also asks for the pull request (status and job in the same transaction).
+        assert_eq!(row.try_get::<String, _>("status").unwrap(), "pr_pending");
         assert_eq!(row.try_get::<i64, _>("current_revision").unwrap(), 1);
-        assert_eq!(row.try_get::<i64, _>("version").unwrap(), 1);
+        assert_eq!(row.try_get::<i64, _>("version").unwrap(), 2);
+        let jobs =
+            count(&db, &format!("SELECT COUNT(*) FROM outbox_jobs WHERE request_id = {n} AND kind = 'open_pr'")).await;
+        assert_eq!(jobs, 1);
         assert_eq!(row.try_get::<String, _>("idempotency_key").unwrap(), "0f8e7c1a-2b3c-4d5e-8f90-123456789abc");
         assert_eq!(row.try_get::<i64, _>("created_at_ms").unwrap(), T0);
         assert_eq!(row.try_get::<i64, _>("updated_at_ms").unwrap(), T0);
@@ -129,8 +133,14 @@ async fn submit_stores_the_request_its_revision_module_version_and_audit_event()
         assert_eq!(digest, sha256_hex(&definition));
         assert_eq!(digest, sha256_hex(&serde_json::to_string(&m).unwrap()));
 
-        let (action, subject, details) = last_event(&db).await;
-        assert_eq!((action.as_str(), subject.as_str()), ("request.submitted", format!("request:{n}").as_str()));
+        let (action, subject, _) = last_event(&db).await;
+        assert_eq!((action.as_str(), subject.as_str()), ("request.pr_requested", format!("request:{n}").as_str()));
+        let details: String = sqlx::query("SELECT details FROM audit_events WHERE action = 'request.submitted'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .try_get("details")
+            .unwrap();
         let details: serde_json::Value = serde_json::from_str(&details).unwrap();
         assert_eq!(
             details,
@@ -152,11 +162,11 @@ async fn submit_stores_the_request_its_revision_module_version_and_audit_event()
         // Read back: typed inputs, form, checks and module as submitted.
         let detail = requests::get(&db, n).await.unwrap().unwrap();
         assert_eq!(detail.summary.number, n);
-        assert_eq!(detail.summary.status, Status::Submitted);
+        assert_eq!(detail.summary.status, Status::PrPending);
         assert_eq!(detail.summary.requester, "alice");
         assert_eq!(detail.summary.team, "payments");
         assert_eq!((detail.team_id, detail.requester_id), (row.try_get("team_id").unwrap(), p.alice));
-        assert_eq!((detail.version, detail.current_revision), (1, 1));
+        assert_eq!((detail.version, detail.current_revision), (2, 1));
         let r = &detail.revision;
         assert_eq!(r.number, 1);
         assert_eq!(r.inputs, evaluation.inputs);

@@ -11,6 +11,7 @@
 //! - The module definition is stored by content digest in `module_versions`, so a request
 //!   keeps the version it was made with when the catalog changes.
 
+pub mod change;
 mod query;
 mod submit;
 

@@ -3,12 +3,15 @@
 
 use domain::audit::Actor;
 use domain::request::Status;
+use domain::request::transition::{Event, Role};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 
+use super::change::{self, Change, ChangeError};
 use super::{NewRequest, Rendered, RequestError, Submitted, is_valid_idempotency_key, json_error, sha256_hex};
 use crate::audit::{self, Entry};
 use crate::db::{Db, DbError};
+use crate::outbox::{self, JobKind};
 
 /// Statuses that give an instance name back (the `WHERE` of `requests_live_instance`).
 const RELEASED: &str = "('cancelled', 'rejected')";
@@ -174,6 +177,22 @@ async fn store(
         },
     )
     .await?;
+
+    // Asking for the pull request is part of submitting: the job commits with the request,
+    // so a stored request always has its pull request coming.
+    let change = Change {
+        number,
+        event: Event::PrRequested,
+        role: Role::System,
+        actor: &Actor::System,
+        expected_version: None,
+        details: json!({}),
+    };
+    change::apply(tx, db.dialect(), now_ms, change).await.map_err(|e| match e {
+        ChangeError::Db(e) => RequestError::Db(e),
+        other => RequestError::Render(format!("cannot ask for the pull request: {other}")),
+    })?;
+    outbox::enqueue(tx, now_ms, number, JobKind::OpenPr).await?;
     Ok(Stored::Created(number))
 }
 

@@ -171,12 +171,11 @@ impl Repo<'_> {
         })?;
         // A checked-out branch that moved: bring the working copy along (fails harmlessly
         // when someone has local edits there; the branch itself is right either way).
-        if let (Some(old), Ok(head)) = (old, git(self.dir, &["symbolic-ref", "--quiet", "HEAD"])) {
-            if head == reference {
-                if let Err(e) = git(self.dir, &["read-tree", "-m", "-u", old, new]) {
-                    tracing::warn!(branch, error = %e, "the infra repository's working copy was not updated");
-                }
-            }
+        if let (Some(old), Ok(head)) = (old, git(self.dir, &["symbolic-ref", "--quiet", "HEAD"]))
+            && head == reference
+            && let Err(e) = git(self.dir, &["read-tree", "-m", "-u", old, new])
+        {
+            tracing::warn!(branch, error = %e, "the infra repository's working copy was not updated");
         }
         Ok(())
     }

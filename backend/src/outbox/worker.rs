@@ -1,0 +1,440 @@
+//! The outbox worker: claims due jobs, calls the version-control port, records outcomes.
+//!
+//! Exactly-once: opening a pull request is "commit the file to the request's branch (no new
+//! commit when it is there already), find a pull request for the branch or open one (an
+//! `AlreadyExists` answer is adopted), record it". A crash between any two steps leaves the
+//! job claimed; the claim lapses, the job runs again and every step finds its earlier effect.
+//! Tests inject such crashes through [`FaultHook`].
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use domain::audit::Actor;
+use domain::request::Status;
+use domain::request::transition::{Event, Role};
+use serde_json::json;
+use tokio::sync::Notify;
+
+use super::backoff::{Backoff, Pacer};
+use super::{Claimed, JobKind, branch_name, pull_request_body, pull_request_title};
+use crate::clock::SharedClock;
+use crate::db::{Db, DbError};
+use crate::pulls;
+use crate::requests::change::{self, Change, ChangeError};
+use crate::requests::{self, RequestDetail};
+use crate::vcs::{Author, ChangeSet, FileChange, PullRequest, PullRequestDraft, Vcs, VcsError};
+
+/// Called at named points of a job; an `Err` stops the job there as if the process died.
+pub type FaultHook = Arc<dyn Fn(&'static str) -> Result<(), String> + Send + Sync>;
+
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    pub base_branch: String,
+    /// Infradesk's public URL, for the link in the pull request body.
+    pub public_url: String,
+    /// Per environment: how the body names it, e.g. "prod (AWS 123456789012, eu-west-1)".
+    pub environment_lines: BTreeMap<String, String>,
+    /// GitHub team slug per Infradesk team slug, for reviewer requests.
+    pub team_reviewers: BTreeMap<String, String>,
+    pub lease: Duration,
+    /// How often to look for due jobs when nothing wakes the worker.
+    pub poll: Duration,
+    pub backoff: Backoff,
+}
+
+impl WorkerConfig {
+    pub fn new(base_branch: &str, public_url: &str) -> Self {
+        Self {
+            base_branch: base_branch.to_owned(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            environment_lines: BTreeMap::new(),
+            team_reviewers: BTreeMap::new(),
+            lease: Duration::from_secs(120),
+            poll: Duration::from_secs(2),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// What happened to one claimed job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// A transient failure; runs again at the time given.
+    Retrying {
+        at_ms: i64,
+        error: String,
+    },
+    /// Given up: the request shows the reason and an admin can retry.
+    Failed(String),
+    /// Not tried: the host's content limits; runs at the time given.
+    Paced(i64),
+    /// Stopped by an injected fault (tests only); the claim lapses.
+    Crashed(String),
+}
+
+enum JobError {
+    Vcs(VcsError),
+    Db(DbError),
+    Crash(String),
+}
+
+impl From<VcsError> for JobError {
+    fn from(e: VcsError) -> Self {
+        JobError::Vcs(e)
+    }
+}
+impl From<DbError> for JobError {
+    fn from(e: DbError) -> Self {
+        JobError::Db(e)
+    }
+}
+impl From<ChangeError> for JobError {
+    fn from(e: ChangeError) -> Self {
+        match e {
+            ChangeError::Db(e) => JobError::Db(e),
+            other => JobError::Vcs(VcsError::Rejected(other.to_string())),
+        }
+    }
+}
+
+pub struct Worker {
+    db: Db,
+    vcs: Arc<dyn Vcs>,
+    clock: SharedClock,
+    config: WorkerConfig,
+    pacer: Mutex<Pacer>,
+    notify: Arc<Notify>,
+    faults: Option<FaultHook>,
+}
+
+impl Worker {
+    pub fn new(db: Db, vcs: Arc<dyn Vcs>, clock: SharedClock, config: WorkerConfig) -> Self {
+        let pacer = if vcs.kind() == "github" { Pacer::github() } else { Pacer::unlimited() };
+        Self { db, vcs, clock, config, pacer: Mutex::new(pacer), notify: Arc::new(Notify::new()), faults: None }
+    }
+
+    pub fn with_pacer(mut self, pacer: Pacer) -> Self {
+        self.pacer = Mutex::new(pacer);
+        self
+    }
+
+    pub fn with_faults(mut self, hook: FaultHook) -> Self {
+        self.faults = Some(hook);
+        self
+    }
+
+    /// Wake the worker (after enqueuing a job) instead of waiting for the next poll.
+    pub fn notifier(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+
+    pub fn vcs(&self) -> &Arc<dyn Vcs> {
+        &self.vcs
+    }
+
+    /// Runs until `shutdown` turns true: every due job, then waits for a wake-up or the poll.
+    pub async fn run(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        tracing::info!(vcs = self.vcs.kind(), "outbox worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Err(e) = self.run_due().await {
+                tracing::error!(error = %e, "outbox worker cannot read its jobs; trying again shortly");
+            }
+            tokio::select! {
+                _ = self.notify.notified() => {}
+                _ = tokio::time::sleep(self.config.poll) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("outbox worker stopped");
+    }
+
+    /// Runs jobs until none is due; returns how many ran.
+    pub async fn run_due(&self) -> Result<usize, DbError> {
+        let mut ran = 0;
+        while self.run_once().await?.is_some() {
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// Claims and runs one due job.
+    pub async fn run_once(&self) -> Result<Option<(Claimed, Outcome)>, DbError> {
+        let now = self.clock.now_ms();
+        let lease = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
+        let Some(job) = super::claim(&self.db, now, lease).await? else { return Ok(None) };
+        let outcome = self.handle(&job).await?;
+        match &outcome {
+            Outcome::Done => {
+                tracing::info!(job = job.id, request = job.request_id, kind = job.kind.as_str(), "outbox job done")
+            }
+            Outcome::Retrying { at_ms, error } => tracing::warn!(
+                job = job.id, request = job.request_id, attempt = job.attempts, retry_in_ms = at_ms - now, %error,
+                "outbox job failed; will retry"
+            ),
+            Outcome::Failed(error) => tracing::error!(
+                job = job.id, request = job.request_id, attempts = job.attempts, %error,
+                "outbox job gave up; an admin can retry it"
+            ),
+            Outcome::Paced(at_ms) => tracing::info!(job = job.id, wait_ms = at_ms - now, "outbox job paced"),
+            Outcome::Crashed(point) => tracing::warn!(job = job.id, point, "outbox job stopped by an injected fault"),
+        }
+        Ok(Some((job, outcome)))
+    }
+
+    async fn handle(&self, job: &Claimed) -> Result<Outcome, DbError> {
+        let now = self.clock.now_ms();
+        let reserved = self.pacer.lock().unwrap_or_else(|p| p.into_inner()).reserve(now, job.kind.cost());
+        if let Err(at_ms) = reserved {
+            super::reschedule(&self.db, now, job, at_ms, None, false).await?;
+            return Ok(Outcome::Paced(at_ms));
+        }
+        let result = match job.kind {
+            JobKind::OpenPr => self.open_pr(job).await,
+            JobKind::ClosePr => self.close_pr(job).await,
+        };
+        match result {
+            Ok(()) => Ok(Outcome::Done),
+            Err(JobError::Crash(point)) => Ok(Outcome::Crashed(point)),
+            Err(JobError::Db(e)) => {
+                // The database itself failed: try again soon, do not count it against the job.
+                let at = self.clock.now_ms() + 5_000;
+                let _ = super::reschedule(&self.db, self.clock.now_ms(), job, at, Some(&e.to_string()), false).await;
+                Err(e)
+            }
+            Err(JobError::Vcs(e)) => self.failed(job, e).await,
+        }
+    }
+
+    async fn failed(&self, job: &Claimed, error: VcsError) -> Result<Outcome, DbError> {
+        let now = self.clock.now_ms();
+        let reason = format!("{} ({})", error, self.vcs.kind());
+        if let VcsError::Transient { retry_after, .. } = &error
+            && job.attempts < self.config.backoff.max_attempts
+        {
+            let jitter: f64 = rand::random();
+            let delay = self.config.backoff.delay(job.attempts, jitter, *retry_after);
+            let at_ms = now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
+            super::reschedule(&self.db, now, job, at_ms, Some(&reason), true).await?;
+            return Ok(Outcome::Retrying { at_ms, error: reason });
+        }
+        let reason =
+            if error.is_transient() { format!("gave up after {} attempts: {reason}", job.attempts) } else { reason };
+        let mut tx = self.db.begin_write().await?;
+        if !super::fail(&mut tx, now, job, &reason).await? {
+            tx.rollback().await?;
+            return Ok(Outcome::Crashed("claim lost".into()));
+        }
+        if job.kind == JobKind::OpenPr {
+            let change = Change {
+                number: job.request_id,
+                event: Event::PrFailed,
+                role: Role::System,
+                actor: &Actor::System,
+                expected_version: None,
+                details: json!({ "reason": reason, "attempts": job.attempts, "job": job.id }),
+            };
+            match change::apply(&mut tx, self.db.dialect(), now, change).await {
+                Ok(_) | Err(ChangeError::Refused(_)) => {}
+                Err(ChangeError::Db(e)) => return Err(e),
+                Err(e) => tracing::warn!(error = %e, "failed job's request not marked failed"),
+            }
+        }
+        tx.commit().await?;
+        Ok(Outcome::Failed(reason))
+    }
+
+    fn fault(&self, point: &'static str) -> Result<(), JobError> {
+        match &self.faults {
+            Some(hook) => hook(point).map_err(|_| JobError::Crash(point.to_owned())),
+            None => Ok(()),
+        }
+    }
+
+    async fn detail(&self, number: i64) -> Result<RequestDetail, JobError> {
+        requests::get(&self.db, number)
+            .await?
+            .ok_or_else(|| JobError::Vcs(VcsError::Rejected(format!("request #{number} does not exist"))))
+    }
+
+    async fn open_pr(&self, job: &Claimed) -> Result<(), JobError> {
+        let detail = self.detail(job.request_id).await?;
+        if detail.summary.status != Status::PrPending {
+            // Cancelled (or otherwise moved on) while waiting: nothing to open.
+            let mut tx = self.db.begin_write().await?;
+            super::finish(&mut tx, self.clock.now_ms(), job).await?;
+            tx.commit().await.map_err(DbError::from)?;
+            return Ok(());
+        }
+        let s = &detail.summary;
+        let branch = branch_name(s.number, &s.instance_name);
+        let change_set = ChangeSet {
+            branch: branch.clone(),
+            base: self.config.base_branch.clone(),
+            message: format!(
+                "{}\n\nInfradesk request #{}, revision {}.",
+                pull_request_title(&detail),
+                s.number,
+                detail.revision.number
+            ),
+            author: Author {
+                name: detail.revision.author.clone(),
+                email: format!("{}@users.infradesk", detail.revision.author),
+            },
+            files: vec![FileChange {
+                path: detail.revision.path.clone(),
+                content: Some(detail.revision.rendered.clone()),
+            }],
+        };
+        self.vcs.commit_change(&change_set).await?;
+        self.fault("after_commit")?;
+
+        let pr = match self.vcs.find_pull_request(&branch).await? {
+            Some(pr) if pr.state != crate::vcs::PrState::Closed => pr,
+            _ => {
+                let draft = self.draft(&detail, branch.clone());
+                match self.vcs.open_pull_request(&draft).await {
+                    Ok(pr) => pr,
+                    Err(VcsError::AlreadyExists(_)) => self.vcs.find_pull_request(&branch).await?.ok_or_else(|| {
+                        VcsError::transient(format!("a pull request for {branch} exists but was not found"))
+                    })?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        self.fault("after_open")?;
+        self.record_opened(job, &pr).await
+    }
+
+    fn draft(&self, detail: &RequestDetail, branch: String) -> PullRequestDraft {
+        let s = &detail.summary;
+        let request_url = format!("{}/requests/{}", self.config.public_url, s.number);
+        let environment_line =
+            self.config.environment_lines.get(&s.environment).cloned().unwrap_or_else(|| s.environment.clone());
+        let routing: Option<domain::routing::RoutingOutcome> =
+            serde_json::from_value(detail.revision.routing.clone()).ok();
+        let team_reviewers = routing
+            .map(|r| r.reviewers.iter().filter_map(|req| self.config.team_reviewers.get(&req.team).cloned()).collect())
+            .unwrap_or_default();
+        PullRequestDraft {
+            branch,
+            base: self.config.base_branch.clone(),
+            title: pull_request_title(detail),
+            body: pull_request_body(detail, &request_url, &environment_line),
+            labels: vec!["infradesk".into(), format!("env:{}", s.environment), format!("module:{}", s.module_id)],
+            team_reviewers,
+        }
+    }
+
+    async fn record_opened(&self, job: &Claimed, pr: &PullRequest) -> Result<(), JobError> {
+        self.fault("before_record")?;
+        let now = self.clock.now_ms();
+        let mut tx = self.db.begin_write().await?;
+        if !super::finish(&mut tx, now, job).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(JobError::Crash("claim lost".into()));
+        }
+        pulls::record_opened(&mut tx, now, job.request_id, pr).await?;
+        let change = Change {
+            number: job.request_id,
+            event: Event::PrOpened,
+            role: Role::System,
+            actor: &Actor::System,
+            expected_version: None,
+            details: json!({ "pull_request": pr.number, "url": pr.url, "branch": pr.branch, "head": pr.head_sha }),
+        };
+        match change::apply(&mut tx, self.db.dialect(), now, change).await {
+            Ok(_) => {}
+            // Cancelled while the pull request was being opened: close it again.
+            Err(ChangeError::Refused(_)) => {
+                super::enqueue(&mut tx, now, job.request_id, JobKind::ClosePr).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+
+    async fn close_pr(&self, job: &Claimed) -> Result<(), JobError> {
+        let detail = self.detail(job.request_id).await?;
+        let branch = branch_name(detail.summary.number, &detail.summary.instance_name);
+        let known = pulls::of_request(&self.db, job.request_id).await?;
+        let pr = match &known {
+            Some(record) => Some(u64::try_from(record.number).unwrap_or_default()),
+            None => self.vcs.find_pull_request(&branch).await?.map(|pr| pr.number),
+        };
+        if let Some(number) = pr {
+            let current = self.vcs.get_pull_request(number).await?;
+            if current.state == crate::vcs::PrState::Open {
+                let comment = format!(
+                    "Infradesk request #{} was {}; closing this pull request.",
+                    detail.summary.number,
+                    detail.summary.status.label()
+                );
+                self.vcs.comment(number, &comment).await?;
+                self.vcs.close_pull_request(number).await?;
+            }
+        }
+        self.vcs.delete_branch(&branch).await?;
+        self.fault("before_record")?;
+        let now = self.clock.now_ms();
+        let mut tx = self.db.begin_write().await?;
+        if !super::finish(&mut tx, now, job).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(JobError::Crash("claim lost".into()));
+        }
+        if known.is_some() {
+            pulls::update(
+                &mut tx,
+                now,
+                job.request_id,
+                pulls::Update { state: Some(crate::vcs::PrState::Closed), ..Default::default() },
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+}
+
+/// An admin puts a failed job back in the queue. A failed request goes back to "waiting for
+/// the pull request" (`request.retried`); every retry is audited.
+pub async fn retry(db: &Db, now_ms: i64, job_id: i64, admin: &Actor) -> Result<bool, ChangeError> {
+    let Some(job) = super::job(db, job_id).await? else { return Ok(false) };
+    let mut tx = db.begin_write().await?;
+    if !super::requeue(&mut tx, now_ms, job_id).await? {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Ok(false);
+    }
+    let (status, _) = change::status_for_update(&mut tx, db.dialect(), job.request_id).await?;
+    if job.kind == JobKind::OpenPr.as_str() && status == Status::Failed {
+        let change = Change {
+            number: job.request_id,
+            event: Event::Retried,
+            role: Role::Admin,
+            actor: admin,
+            expected_version: None,
+            details: json!({ "job": job_id, "last_error": job.last_error }),
+        };
+        change::apply(&mut tx, db.dialect(), now_ms, change).await?;
+    } else {
+        crate::audit::append(
+            &mut tx,
+            db.dialect(),
+            now_ms,
+            crate::audit::Entry {
+                actor: admin,
+                action: "outbox.retried",
+                subject: &format!("request:{}", job.request_id),
+                details: json!({ "job": job_id, "kind": job.kind, "last_error": job.last_error }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(true)
+}

@@ -1,0 +1,141 @@
+//! The pull request of each request, as Infradesk last saw it (`pull_requests`).
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
+
+use crate::db::{Db, DbError, flag};
+use crate::vcs::{PrState, PullRequest};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRecord {
+    pub request_id: i64,
+    pub number: i64,
+    pub url: String,
+    pub branch: String,
+    pub rendered_head: String,
+    pub head_sha: String,
+    pub state: PrState,
+    pub checks_status: Option<String>,
+    pub checks_detail: Option<String>,
+    pub changed_outside: bool,
+    pub merged_without_approval: bool,
+    pub merge_commit: Option<String>,
+    pub opened_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+const COLUMNS: &str = "request_id, number, url, branch, rendered_head, head_sha, state, checks_status, checks_detail, \
+                       changed_outside, merged_without_approval, merge_commit, opened_at_ms, updated_at_ms";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<PullRecord, DbError> {
+    let state: String = row.try_get("state")?;
+    Ok(PullRecord {
+        request_id: row.try_get("request_id")?,
+        number: row.try_get("number")?,
+        url: row.try_get("url")?,
+        branch: row.try_get("branch")?,
+        rendered_head: row.try_get("rendered_head")?,
+        head_sha: row.try_get("head_sha")?,
+        state: PrState::parse(&state)
+            .ok_or_else(|| DbError::Sql(sqlx::Error::Decode(format!("unknown pull request state {state:?}").into())))?,
+        checks_status: row.try_get("checks_status")?,
+        checks_detail: row.try_get("checks_detail")?,
+        changed_outside: row.try_get::<i64, _>("changed_outside")? != 0,
+        merged_without_approval: row.try_get::<i64, _>("merged_without_approval")? != 0,
+        merge_commit: row.try_get("merge_commit")?,
+        opened_at_ms: row.try_get("opened_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+    })
+}
+
+/// Records the pull request opened (or adopted) for a request; a second record for the same
+/// request keeps the first.
+pub async fn record_opened(
+    tx: &mut Transaction<'static, Any>,
+    now_ms: i64,
+    request_id: i64,
+    pr: &PullRequest,
+) -> Result<(), DbError> {
+    let number = i64::try_from(pr.number).unwrap_or(i64::MAX);
+    sqlx::query(
+        "INSERT INTO pull_requests (request_id, number, url, branch, rendered_head, head_sha, state, \
+         changed_outside, merged_without_approval, merge_commit, opened_at_ms, updated_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, 0, 0, $7, $8, $8) ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(request_id)
+    .bind(number)
+    .bind(&pr.url)
+    .bind(&pr.branch)
+    .bind(&pr.head_sha)
+    .bind(pr.state.as_str())
+    .bind(&pr.merge_commit)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn of_request(db: &Db, request_id: i64) -> Result<Option<PullRecord>, DbError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM pull_requests WHERE request_id = $1"))
+        .bind(request_id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// By pull request number, read in the caller's transaction.
+pub async fn by_number(tx: &mut Transaction<'static, Any>, number: i64) -> Result<Option<PullRecord>, DbError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM pull_requests WHERE number = $1"))
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Open pull requests Infradesk knows of (for reconciling).
+pub async fn open(db: &Db) -> Result<Vec<PullRecord>, DbError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM pull_requests WHERE state = 'open' ORDER BY number"))
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// What changed about a pull request; `None` fields stay as they are.
+#[derive(Default)]
+pub struct Update<'a> {
+    pub state: Option<PrState>,
+    pub head_sha: Option<&'a str>,
+    pub rendered_head: Option<&'a str>,
+    pub checks: Option<(&'a str, &'a str)>,
+    pub changed_outside: Option<bool>,
+    pub merged_without_approval: Option<bool>,
+    pub merge_commit: Option<&'a str>,
+}
+
+pub async fn update(
+    tx: &mut Transaction<'static, Any>,
+    now_ms: i64,
+    request_id: i64,
+    u: Update<'_>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE pull_requests SET state = COALESCE($1, state), head_sha = COALESCE($2, head_sha), \
+         rendered_head = COALESCE($3, rendered_head), checks_status = COALESCE($4, checks_status), \
+         checks_detail = COALESCE($5, checks_detail), changed_outside = COALESCE($6, changed_outside), \
+         merged_without_approval = COALESCE($7, merged_without_approval), merge_commit = COALESCE($8, merge_commit), \
+         updated_at_ms = $9 WHERE request_id = $10",
+    )
+    .bind(u.state.map(PrState::as_str))
+    .bind(u.head_sha)
+    .bind(u.rendered_head)
+    .bind(u.checks.map(|c| c.0))
+    .bind(u.checks.map(|c| c.1))
+    .bind(u.changed_outside.map(flag))
+    .bind(u.merged_without_approval.map(flag))
+    .bind(u.merge_commit)
+    .bind(now_ms)
+    .bind(request_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
