@@ -22,6 +22,8 @@ pub struct AppState {
     pub demo_password: String,
     pub catalog: Arc<CatalogStore>,
     pub settings: Arc<Settings>,
+    /// Wakes the outbox worker after a request is submitted or a job retried.
+    pub outbox: backend::outbox::Wake,
 }
 
 /// The parts of the configuration the pages need.

@@ -7,4 +7,5 @@ pub mod demo;
 pub mod rate_limit;
 pub mod startup;
 pub mod telemetry;
+pub mod vcs;
 pub mod web;

@@ -12,7 +12,7 @@ use backend::accounts;
 use backend::audit::{self, Entry};
 use backend::clock::SharedClock;
 use backend::db::{Db, DbOptions};
-use backend::infra_repo::{self, EnvironmentLayout};
+use backend::outbox::worker::{Worker, WorkerConfig};
 use domain::audit::Actor;
 use tokio::net::TcpListener;
 
@@ -26,6 +26,8 @@ pub struct Application {
     pub addr: SocketAddr,
     pub db: Db,
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// The outbox worker, stopped after the HTTP server drains.
+    worker: (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>),
 }
 
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
@@ -74,24 +76,14 @@ impl Application {
             }
         }
 
-        if config.github.is_none() {
-            let layout: Vec<EnvironmentLayout> = config
-                .environments
-                .iter()
-                .map(|e| EnvironmentLayout {
-                    name: e.name.clone(),
-                    directory: e.directory.clone(),
-                    aws_account_id: e.aws_account_id.clone(),
-                    region: e.region.clone(),
-                })
-                .collect();
-            let path = infra_repo::resolve(&config.data_dir, &config.infra_repo.path);
-            if infra_repo::ensure(&path, &config.infra_repo.base_branch, &layout)
-                .context("preparing the local infra repository")?
-            {
-                tracing::info!(path = %path.display(), "created the local infra repository");
-            }
+        let vcs = crate::vcs::build(&config)?;
+        let mut worker_config = WorkerConfig::new(&config.infra_repo.base_branch, config.base_url.as_str());
+        for e in &config.environments {
+            worker_config
+                .environment_lines
+                .insert(e.name.clone(), format!("{} (AWS account {}, {})", e.name, e.aws_account_id, e.region));
         }
+        let worker = Arc::new(Worker::new(db.clone(), vcs, clock.clone(), worker_config));
 
         let catalog = Arc::new(backend::catalog::CatalogStore::load(
             config.catalog.dir.clone(),
@@ -123,6 +115,7 @@ impl Application {
             demo_password: demo::DEMO_PASSWORD.to_owned(),
             catalog: catalog.clone(),
             settings,
+            outbox: worker.waker(),
         };
         let reload_on_hangup = spawn_reload_on_hangup(catalog, db.clone(), clock.clone());
         let limiter = Arc::new(LoginLimiter::new(&config.login_rate_limit, clock.clone()));
@@ -146,7 +139,9 @@ impl Application {
             }
         })];
         background.extend(reload_on_hangup);
-        Ok(Self { listener, router, addr, db, background })
+        let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+        let worker = (stop_worker, tokio::spawn(worker.run(stopped)));
+        Ok(Self { listener, router, addr, db, background, worker })
     }
 
     /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests
@@ -157,6 +152,12 @@ impl Application {
         let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         for task in self.background {
             task.abort();
+        }
+        // Let a job in flight finish; one cut off is taken again after its lease (safe).
+        let (stop, handle) = self.worker;
+        let _ = stop.send(true);
+        if tokio::time::timeout(Duration::from_secs(10), handle).await.is_err() {
+            tracing::warn!("outbox worker did not stop within 10 s; its job runs again after the lease");
         }
         self.db.close().await;
         tracing::info!("Infradesk stopped");

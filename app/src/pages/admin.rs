@@ -1,4 +1,4 @@
-//! The admin overview: users and teams. Changes are made with the `infradesk user` and
+//! The admin overview: the pull request queue, users and teams. Changes are made with the `infradesk user` and
 //! `infradesk team` commands, which are audited like everything else.
 
 use domain::identity::{TeamSummary, UserSummary};
@@ -14,6 +14,20 @@ use crate::pages::errors::{Forbidden, LoadError};
 pub struct AdminOverview {
     pub users: Vec<UserSummary>,
     pub teams: Vec<TeamSummary>,
+    pub jobs: Vec<JobRow>,
+}
+
+/// A pending or failed outbox job (opening or closing a pull request).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub request: i64,
+    pub kind: String,
+    pub state: String,
+    pub attempts: i64,
+    pub age_ms: i64,
+    pub next_try_ms: i64,
+    pub last_error: Option<String>,
 }
 
 #[server(prefix = "/api", endpoint = "admin_overview")]
@@ -22,7 +36,23 @@ pub async fn load_admin_overview() -> Result<AdminOverview, AppError> {
     let state = crate::state::app_state()?;
     let users = backend::accounts::list_users(&state.db).await.map_err(AppError::internal)?;
     let teams = backend::accounts::list_teams(&state.db).await.map_err(AppError::internal)?;
-    Ok(AdminOverview { users, teams })
+    let now = state.clock.now_ms();
+    let jobs = backend::outbox::open_jobs(&state.db, 200)
+        .await
+        .map_err(AppError::internal)?
+        .into_iter()
+        .map(|j| JobRow {
+            id: j.id,
+            request: j.request_id,
+            kind: j.kind,
+            state: j.state,
+            attempts: j.attempts,
+            age_ms: now - j.created_at_ms,
+            next_try_ms: j.run_at_ms,
+            last_error: j.last_error,
+        })
+        .collect();
+    Ok(AdminOverview { users, teams, jobs })
 }
 
 #[component]
@@ -49,12 +79,55 @@ fn AdminBody() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
-                        Ok(o) => view! { <UsersTable users=o.users /> <TeamsTable teams=o.teams /> }.into_any(),
+                        Ok(o) => view! { <JobsTable jobs=o.jobs /> <UsersTable users=o.users /> <TeamsTable teams=o.teams /> }.into_any(),
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                     }
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// The outbox queue: what is waiting for GitHub (or the local repository), and what failed.
+#[component]
+fn JobsTable(jobs: Vec<JobRow>) -> impl IntoView {
+    let failed = jobs.iter().filter(|j| j.state == "failed").count();
+    view! {
+        <h2 id="jobs">"Pull request queue (" {jobs.len()} " open, " {failed} " failed)"</h2>
+        {if jobs.is_empty() {
+            view! { <p class="empty" data-testid="jobs-empty">"Nothing is waiting: every pull request has been opened or closed."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table data-testid="jobs-table" aria-labelledby="jobs">
+                        <thead><tr><th scope="col">"Job"</th><th scope="col">"Request"</th><th scope="col">"Work"</th><th scope="col">"State"</th><th scope="col">"Attempts"</th><th scope="col">"Waiting for"</th><th scope="col">"Last error"</th><th scope="col"></th></tr></thead>
+                        <tbody>
+                            {jobs.into_iter().map(|j| {
+                                let work = if j.kind == "open_pr" { "open pull request" } else { "close pull request" };
+                                let next = if j.state == "failed" { "an admin".to_owned() } else { format!("next try {}", crate::pages::format_time(j.next_try_ms)) };
+                                view! {
+                                    <tr data-testid=format!("job-{}", j.id)>
+                                        <td>{j.id}</td>
+                                        <td><a href=format!("/requests/{}", j.request)>{format!("#{}", j.request)}</a></td>
+                                        <td>{work}</td>
+                                        <td><span class=format!("status status-{}", j.state)>{j.state.clone()}</span></td>
+                                        <td>{j.attempts}</td>
+                                        <td>{format!("{} min; {next}", j.age_ms / 60_000)}</td>
+                                        <td>{or_dash(j.last_error.clone())}</td>
+                                        <td>{(j.state == "failed").then(|| view! {
+                                            <form method="post" action=format!("/admin/jobs/{}/retry", j.id)>
+                                                <input type="hidden" name="back" value="/admin#jobs" />
+                                                <button type="submit" class="secondary">"Retry"</button>
+                                            </form>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
     }
 }
 

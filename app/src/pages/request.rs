@@ -39,6 +39,39 @@ pub struct RequestView {
     pub justification: String,
     pub content_hash: String,
     pub timeline: Vec<TimelineEntry>,
+    pub delivery: Delivery,
+}
+
+/// Where the request's pull request stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub pull: Option<PullView>,
+    /// The newest job that opens the pull request, while it is pending or failed.
+    pub job: Option<JobState>,
+    /// Shown to admins on a failed job.
+    pub can_retry: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullView {
+    pub number: i64,
+    /// Only `http(s)` links are shown as links (the local repository has none).
+    pub url: Option<String>,
+    pub branch: String,
+    pub state: String,
+    pub head: String,
+    pub checks: Option<String>,
+    pub changed_outside: bool,
+    pub merged_without_approval: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobState {
+    pub id: i64,
+    pub state: String,
+    pub attempts: i64,
+    pub next_try_ms: i64,
+    pub last_error: Option<String>,
 }
 
 #[server(prefix = "/api", endpoint = "request_view")]
@@ -58,6 +91,7 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
     if !(member || me.is_reviewer() || me.is_admin) {
         return Err(not_found());
     }
+    let delivery = delivery(&state, number, me.is_admin).await?;
     let events =
         backend::audit::for_subject(&state.db, &format!("request:{number}")).await.map_err(AppError::internal)?;
     let revision = detail.revision;
@@ -100,7 +134,32 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
             .into_iter()
             .map(|e| TimelineEntry { at_ms: e.at_ms, actor: e.actor, action: e.action })
             .collect(),
+        delivery,
     })
+}
+
+#[cfg(feature = "ssr")]
+async fn delivery(state: &crate::state::AppState, number: i64, is_admin: bool) -> Result<Delivery, AppError> {
+    let pull = backend::pulls::of_request(&state.db, number).await.map_err(AppError::internal)?.map(|p| PullView {
+        number: p.number,
+        url: (p.url.starts_with("https://") || p.url.starts_with("http://")).then_some(p.url),
+        branch: p.branch,
+        state: p.state.as_str().to_owned(),
+        head: p.head_sha.chars().take(12).collect(),
+        checks: p.checks_status,
+        changed_outside: p.changed_outside,
+        merged_without_approval: p.merged_without_approval,
+    });
+    let jobs = backend::outbox::jobs_of(&state.db, number).await.map_err(AppError::internal)?;
+    let job = jobs.into_iter().find(|j| j.state != "done").map(|j| JobState {
+        id: j.id,
+        state: j.state,
+        attempts: j.attempts,
+        next_try_ms: j.run_at_ms,
+        last_error: j.last_error,
+    });
+    let can_retry = is_admin && job.as_ref().is_some_and(|j| j.state == "failed");
+    Ok(Delivery { pull, job, can_retry })
 }
 
 #[component]
@@ -152,6 +211,7 @@ fn RequestBody(view: RequestView) -> impl IntoView {
                     <dt>"Revision"</dt><dd>{view.revision}</dd>
                     <dt>"Content hash"</dt><dd><code class="hash">{view.content_hash.clone()}</code></dd>
                 </dl>
+                <DeliveryPanel number=view.number status=view.status.clone() delivery=view.delivery.clone() />
                 <h2>"Justification"</h2>
                 <p class="pre-wrap">{if view.justification.trim().is_empty() { "—".to_owned() } else { view.justification.clone() }}</p>
                 <h2>"Inputs"</h2>
@@ -176,6 +236,65 @@ fn RequestBody(view: RequestView) -> impl IntoView {
                 <PreviewPanel preview before_submit=false />
                 <ChecksList checks />
             </aside>
+        </div>
+    }
+}
+
+/// The pull request: waiting for it (with the last error while it is retried), failed (the
+/// reason; admins can retry), or the pull request itself.
+#[component]
+fn DeliveryPanel(number: i64, status: String, delivery: Delivery) -> impl IntoView {
+    let job_line = delivery.job.clone().map(|job| {
+        let text = match (job.state.as_str(), &job.last_error) {
+            ("failed", Some(e)) => format!("Opening the pull request failed: {e}"),
+            ("failed", None) => "Opening the pull request failed.".to_owned(),
+            (_, Some(e)) => format!(
+                "Attempt {} failed ({e}); trying again at {}.",
+                job.attempts,
+                crate::pages::format_time(job.next_try_ms)
+            ),
+            (_, None) => "Waiting for the pull request to be opened.".to_owned(),
+        };
+        let class = if job.state == "failed" { "flash flash-error" } else { "muted" };
+        view! { <p class=class data-testid="delivery-job">{text}</p> }
+    });
+    let retry = delivery.job.clone().filter(|_| delivery.can_retry).map(|job| {
+        view! {
+            <form method="post" action=format!("/admin/jobs/{}/retry", job.id)>
+                <input type="hidden" name="back" value=format!("/requests/{number}") />
+                <button type="submit" data-testid="retry-job">"Retry"</button>
+            </form>
+        }
+    });
+    let failed_hint = (status == "failed" && !delivery.can_retry)
+        .then(|| view! { <p class="muted">"An Infradesk admin can retry it."</p> });
+    let pull = delivery.pull.clone().map(|p| {
+        let label = format!("Pull request #{} ({})", p.number, p.state);
+        let link = match p.url.clone() {
+            Some(url) => view! { <a href=url data-testid="pull-link">{label}</a> }.into_any(),
+            None => view! { <span data-testid="pull-link">{label}</span> }.into_any(),
+        };
+        view! {
+            <p>{link} " on branch " <code>{p.branch.clone()}</code> " at " <code class="hash">{p.head.clone()}</code></p>
+            <p data-testid="plan-status">"Plan: " {p.checks.clone().unwrap_or_else(|| "no checks reported yet".to_owned())}</p>
+            {p.changed_outside.then(|| view! {
+                <p class="flash flash-error" role="alert" data-testid="changed-outside">"Changed outside Infradesk: someone pushed to the branch. Approvals wait until the requester re-renders or a reviewer accepts the difference."</p>
+            })}
+            {p.merged_without_approval.then(|| view! {
+                <p class="flash flash-error" role="alert" data-testid="merged-without-approval">"Merged on GitHub before Infradesk approved it."</p>
+            })}
+        }
+    });
+    let waiting = (delivery.pull.is_none() && delivery.job.is_none() && status == "pr_pending")
+        .then(|| view! { <p class="muted">"Waiting for the pull request."</p> });
+    view! {
+        <h2>"Pull request"</h2>
+        <div data-testid="delivery">
+            {pull}
+            {job_line}
+            {waiting}
+            {failed_hint}
+            {retry}
         </div>
     }
 }

@@ -52,6 +52,20 @@ impl JobKind {
     }
 }
 
+/// Wakes the worker after a job was enqueued, so it does not wait for its next poll.
+#[derive(Clone, Debug, Default)]
+pub struct Wake(std::sync::Arc<tokio::sync::Notify>);
+
+impl Wake {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    pub async fn woken(&self) {
+        self.0.notified().await;
+    }
+}
+
 /// A claimed job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claimed {

@@ -14,10 +14,9 @@ use domain::audit::Actor;
 use domain::request::Status;
 use domain::request::transition::{Event, Role};
 use serde_json::json;
-use tokio::sync::Notify;
 
 use super::backoff::{Backoff, Pacer};
-use super::{Claimed, JobKind, branch_name, pull_request_body, pull_request_title};
+use super::{Claimed, JobKind, Wake, branch_name, pull_request_body, pull_request_title};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbError};
 use crate::pulls;
@@ -35,8 +34,6 @@ pub struct WorkerConfig {
     pub public_url: String,
     /// Per environment: how the body names it, e.g. "prod (AWS 123456789012, eu-west-1)".
     pub environment_lines: BTreeMap<String, String>,
-    /// GitHub team slug per Infradesk team slug, for reviewer requests.
-    pub team_reviewers: BTreeMap<String, String>,
     pub lease: Duration,
     /// How often to look for due jobs when nothing wakes the worker.
     pub poll: Duration,
@@ -49,7 +46,6 @@ impl WorkerConfig {
             base_branch: base_branch.to_owned(),
             public_url: public_url.trim_end_matches('/').to_owned(),
             environment_lines: BTreeMap::new(),
-            team_reviewers: BTreeMap::new(),
             lease: Duration::from_secs(120),
             poll: Duration::from_secs(2),
             backoff: Backoff::default(),
@@ -105,14 +101,14 @@ pub struct Worker {
     clock: SharedClock,
     config: WorkerConfig,
     pacer: Mutex<Pacer>,
-    notify: Arc<Notify>,
+    wake: Wake,
     faults: Option<FaultHook>,
 }
 
 impl Worker {
     pub fn new(db: Db, vcs: Arc<dyn Vcs>, clock: SharedClock, config: WorkerConfig) -> Self {
         let pacer = if vcs.kind() == "github" { Pacer::github() } else { Pacer::unlimited() };
-        Self { db, vcs, clock, config, pacer: Mutex::new(pacer), notify: Arc::new(Notify::new()), faults: None }
+        Self { db, vcs, clock, config, pacer: Mutex::new(pacer), wake: Wake::default(), faults: None }
     }
 
     pub fn with_pacer(mut self, pacer: Pacer) -> Self {
@@ -126,8 +122,8 @@ impl Worker {
     }
 
     /// Wake the worker (after enqueuing a job) instead of waiting for the next poll.
-    pub fn notifier(&self) -> Arc<Notify> {
-        self.notify.clone()
+    pub fn waker(&self) -> Wake {
+        self.wake.clone()
     }
 
     pub fn vcs(&self) -> &Arc<dyn Vcs> {
@@ -145,7 +141,7 @@ impl Worker {
                 tracing::error!(error = %e, "outbox worker cannot read its jobs; trying again shortly");
             }
             tokio::select! {
-                _ = self.notify.notified() => {}
+                _ = self.wake.woken() => {}
                 _ = tokio::time::sleep(self.config.poll) => {}
                 _ = shutdown.changed() => {}
             }
@@ -296,7 +292,7 @@ impl Worker {
         let pr = match self.vcs.find_pull_request(&branch).await? {
             Some(pr) if pr.state != crate::vcs::PrState::Closed => pr,
             _ => {
-                let draft = self.draft(&detail, branch.clone());
+                let draft = self.draft(&detail, branch.clone()).await?;
                 match self.vcs.open_pull_request(&draft).await {
                     Ok(pr) => pr,
                     Err(VcsError::AlreadyExists(_)) => self.vcs.find_pull_request(&branch).await?.ok_or_else(|| {
@@ -310,24 +306,29 @@ impl Worker {
         self.record_opened(job, &pr).await
     }
 
-    fn draft(&self, detail: &RequestDetail, branch: String) -> PullRequestDraft {
+    /// The pull request for `detail`. Reviewers are the routed teams' GitHub team slugs
+    /// (`teams.github_team_slug`; teams without one are not asked on GitHub).
+    async fn draft(&self, detail: &RequestDetail, branch: String) -> Result<PullRequestDraft, JobError> {
+        let teams = crate::accounts::list_teams(&self.db)
+            .await
+            .map_err(|e| JobError::Db(DbError::Sql(sqlx::Error::Protocol(e.to_string()))))?;
+        let github_slug = |team: &str| teams.iter().find(|t| t.slug == team).and_then(|t| t.github_team_slug.clone());
         let s = &detail.summary;
         let request_url = format!("{}/requests/{}", self.config.public_url, s.number);
         let environment_line =
             self.config.environment_lines.get(&s.environment).cloned().unwrap_or_else(|| s.environment.clone());
         let routing: Option<domain::routing::RoutingOutcome> =
             serde_json::from_value(detail.revision.routing.clone()).ok();
-        let team_reviewers = routing
-            .map(|r| r.reviewers.iter().filter_map(|req| self.config.team_reviewers.get(&req.team).cloned()).collect())
-            .unwrap_or_default();
-        PullRequestDraft {
+        let team_reviewers =
+            routing.map(|r| r.reviewers.iter().filter_map(|req| github_slug(&req.team)).collect()).unwrap_or_default();
+        Ok(PullRequestDraft {
             branch,
             base: self.config.base_branch.clone(),
             title: pull_request_title(detail),
             body: pull_request_body(detail, &request_url, &environment_line),
             labels: vec!["infradesk".into(), format!("env:{}", s.environment), format!("module:{}", s.module_id)],
             team_reviewers,
-        }
+        })
     }
 
     async fn record_opened(&self, job: &Claimed, pr: &PullRequest) -> Result<(), JobError> {

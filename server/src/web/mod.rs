@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod context;
+pub mod jobs;
 pub mod ops;
 pub mod origin;
 pub mod pages;
@@ -96,6 +97,7 @@ pub fn router(config: &Config, app_state: AppState, store: DbSessionStore, limit
         .route("/account/password", post(auth::change_password))
         .route("/requests/new/{module}", post(requests::submit_form))
         .route("/admin/catalog/reload", post(requests::reload_catalog))
+        .route("/admin/jobs/{id}/retry", post(jobs::retry_job))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .leptos_routes_with_context(&options, routes, provide.clone(), {

@@ -99,6 +99,7 @@ pub async fn submit_form(
         let outcome = requests::submit(&web.app.db, web.app.clock.now_ms(), new, render).await;
         match outcome {
             Ok(Submitted::Created(number)) | Ok(Submitted::AlreadySubmitted(number)) => {
+                web.app.outbox.wake();
                 forget(&session, &key).await?;
                 tracing::info!(request = number, module = %module_id, login = %me.login, "request submitted");
                 flash(&session, FlashKind::Success, &format!("Request #{number} submitted.")).await?;

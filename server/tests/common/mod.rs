@@ -4,6 +4,8 @@
 //! redirects, so tests can assert 303s, cookies, rows and audit events.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod forms;
+
 use std::sync::Arc;
 use std::time::Duration;
 

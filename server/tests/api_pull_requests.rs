@@ -1,0 +1,102 @@
+//! From request to pull request through the real server, on SQLite and PostgreSQL, with the
+//! local git infra repository: the worker opens the pull request in the background, the
+//! request page shows it, a failure shows its reason, and an admin's retry finishes it.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::forms::*;
+use common::*;
+
+fn git(repo: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git").arg("-C").arg(repo).args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Polls the request's status until it is `want` (the worker runs on its own task).
+async fn wait_for_status(app: &TestApp, number: i64, want: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        let row: (String,) = sqlx::query_as("SELECT status FROM requests WHERE id = $1")
+            .bind(number)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        last = row.0;
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("request #{number} stayed {last}, expected {want}");
+}
+
+async fn submit(app: &TestApp, name: &str) {
+    let key = form_key(&app.get(&format!("/requests/new/{MODULE}")).await.body);
+    app.post_form(&format!("/requests/new/{MODULE}"), &valid_form(&key, name)).await;
+}
+
+#[tokio::test]
+async fn a_submitted_request_gets_its_pull_request_in_the_local_repository() {
+    for dialect in dialects() {
+        let app = spawn_demo_app(dialect).await;
+        let repo = app.data_dir().join("infra-repo");
+        app.sign_in("dev").await;
+        submit(&app, "orders-db").await;
+        wait_for_status(&app, 1, "in_review").await;
+
+        let file = "environments/dev/rds-postgresql-orders-db.tf";
+        let content = git(&repo, &["show", &format!("infradesk/1-orders-db:{file}")]);
+        assert!(content.contains("module \"orders-db\" {"), "{content}");
+        assert_eq!(git(&repo, &["log", "-1", "--format=%an", "infradesk/1-orders-db"]), "dev");
+        assert_eq!(git(&repo, &["rev-list", "--count", "main..infradesk/1-orders-db"]), "1");
+        assert_eq!(app.count_audit("request.pr_opened").await, 1);
+
+        let html = app.get("/requests/1").await.html();
+        assert!(html.contains("Pull request #1 (open)"), "{html}");
+        assert!(html.contains("infradesk/1-orders-db"), "branch shown");
+        assert!(html.contains("in review"), "status label");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_pull_request_shows_why_and_an_admin_retry_opens_it() {
+    for dialect in dialects() {
+        let app = spawn_demo_app(dialect).await;
+        let repo = app.data_dir().join("infra-repo");
+        // The base branch is gone: opening the pull request fails at once (not transient).
+        git(&repo, &["branch", "-m", "main", "trunk"]);
+        app.sign_in("dev").await;
+        submit(&app, "orders-db").await;
+        wait_for_status(&app, 1, "failed").await;
+        let html = app.get("/requests/1").await.html();
+        assert!(html.contains("Opening the pull request failed: not found: branch main"), "{html}");
+        assert!(html.contains("An Infradesk admin can retry it."), "{html}");
+        assert!(!html.contains("data-testid=\"retry-job\""), "requesters cannot retry");
+        let job_id = app.count_rows("SELECT MIN(id) FROM outbox_jobs", None).await;
+        let denied = app.post_form(&format!("/admin/jobs/{job_id}/retry"), &[("back", "/requests/1")]).await;
+        assert_eq!(denied.status, 403);
+
+        app.logout().await;
+        app.sign_in("admin").await;
+        let admin = app.get("/admin").await.html();
+        assert!(admin.contains("1 open, 1 failed") && admin.contains("not found: branch main"), "{admin}");
+        assert!(app.get("/requests/1").await.html().contains("data-testid=\"retry-job\""));
+
+        git(&repo, &["branch", "-m", "trunk", "main"]);
+        let retried = app.post_form(&format!("/admin/jobs/{job_id}/retry"), &[("back", "/requests/1")]).await;
+        retried.assert_redirect("/requests/1");
+        wait_for_status(&app, 1, "in_review").await;
+        assert_eq!(app.count_audit("request.retried").await, 1);
+        let retried_by: Vec<_> =
+            app.audit_events().await.into_iter().filter(|e| e.action == "request.retried").map(|e| e.actor).collect();
+        assert_eq!(retried_by, ["user:admin"]);
+        assert!(app.get("/admin").await.html().contains("Nothing is waiting"));
+        // Retrying again changes nothing.
+        let again = app.post_form(&format!("/admin/jobs/{job_id}/retry"), &[("back", "https://evil.example/")]).await;
+        again.assert_redirect("/admin#jobs");
+        assert_eq!(app.count_audit("request.retried").await, 1);
+    }
+}
