@@ -16,6 +16,7 @@ pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod vcs;
+pub mod webhooks;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Db, DbError, Dialect};

@@ -40,6 +40,8 @@ CREATE TABLE pull_requests (
     changed_outside INTEGER NOT NULL DEFAULT 0,
     merged_without_approval INTEGER NOT NULL DEFAULT 0,
     merge_commit    TEXT,
+    -- GitHub's updated_at of the newest pull_request event applied: older events are ignored.
+    host_updated_at TEXT,
     opened_at_ms    INTEGER NOT NULL,
     updated_at_ms   INTEGER NOT NULL
 );

@@ -1,0 +1,192 @@
+//! GitHub webhooks: verified ([`signature`]), stored once per delivery id (a redelivery is a
+//! no-op), acknowledged, then processed in order by [`process_pending`] — outside the HTTP
+//! request, so GitHub gets its answer at once.
+//!
+//! Processing a delivery and recording its outcome is one transaction: a delivery is
+//! applied exactly once even with several server replicas (`FOR UPDATE SKIP LOCKED`).
+
+pub mod events;
+pub mod observe;
+pub mod signature;
+
+use domain::audit::Actor;
+use serde_json::json;
+use sqlx::Row;
+
+use crate::audit::{self, Entry};
+use crate::db::{Db, DbError, Dialect};
+use observe::{Applied, observe_check, observe_pull};
+
+/// Stores a verified delivery. False when this delivery id was stored before.
+pub async fn receive(
+    db: &Db,
+    now_ms: i64,
+    delivery_id: &str,
+    event: &str,
+    action: Option<&str>,
+    body: &str,
+) -> Result<bool, DbError> {
+    let inserted = sqlx::query(
+        "INSERT INTO webhook_deliveries (delivery_id, event, action, body, received_at_ms) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (delivery_id) DO NOTHING",
+    )
+    .bind(delivery_id)
+    .bind(event)
+    .bind(action)
+    .bind(body)
+    .bind(now_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Processes stored deliveries, oldest first, until none is left; returns how many.
+pub async fn process_pending(db: &Db, now_ms: i64) -> Result<usize, DbError> {
+    let mut done = 0;
+    while process_one(db, now_ms).await? {
+        done += 1;
+    }
+    Ok(done)
+}
+
+async fn process_one(db: &Db, now_ms: i64) -> Result<bool, DbError> {
+    let skip_locked = match db.dialect() {
+        Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        Dialect::Sqlite => "",
+    };
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(&format!(
+        "SELECT delivery_id, event, body FROM webhook_deliveries WHERE processed_at_ms IS NULL \
+         ORDER BY received_at_ms, delivery_id LIMIT 1{skip_locked}"
+    ))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    let delivery_id: String = row.try_get("delivery_id")?;
+    let event: String = row.try_get("event")?;
+    let body: String = row.try_get("body")?;
+    let actor = Actor::GitHub { delivery_id: delivery_id.clone() };
+    let (outcome, detail) = match apply(&mut tx, db.dialect(), now_ms, &actor, &event, &body).await {
+        Ok(Applied::Changed(d)) => ("applied", d),
+        Ok(Applied::Ignored(d)) => ("ignored", d),
+        Err(Problem::Payload(d)) => ("failed", d),
+        Err(Problem::Db(e)) => {
+            // Undo this delivery's partial effects; it stays unprocessed and is tried again.
+            tx.rollback().await?;
+            return Err(e);
+        }
+    };
+    sqlx::query("UPDATE webhook_deliveries SET processed_at_ms = $1, outcome = $2, detail = $3 WHERE delivery_id = $4")
+        .bind(now_ms)
+        .bind(outcome)
+        .bind(&detail)
+        .bind(&delivery_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(delivery = %delivery_id, %event, outcome, %detail, "webhook processed");
+    Ok(true)
+}
+
+enum Problem {
+    Payload(String),
+    Db(DbError),
+}
+
+impl From<DbError> for Problem {
+    fn from(e: DbError) -> Self {
+        Problem::Db(e)
+    }
+}
+
+fn parse<'a, T: serde::Deserialize<'a>>(event: &str, body: &'a str) -> Result<T, Problem> {
+    serde_json::from_str(body).map_err(|e| Problem::Payload(format!("{event} payload not understood: {e}")))
+}
+
+async fn apply(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
+    now_ms: i64,
+    actor: &Actor,
+    event: &str,
+    body: &str,
+) -> Result<Applied, Problem> {
+    Ok(match event {
+        "pull_request" => {
+            let e: events::PullRequestEvent = parse(event, body)?;
+            match e.action.as_str() {
+                "opened" | "reopened" | "closed" | "synchronize" | "edited" | "ready_for_review" => {
+                    observe_pull(tx, dialect, now_ms, actor, &e.pull_request.observed()).await?
+                }
+                other => Applied::Ignored(format!("pull_request action {other} is not used")),
+            }
+        }
+        "pull_request_review" => {
+            let e: events::ReviewEvent = parse(event, body)?;
+            review(tx, dialect, now_ms, actor, &e).await?
+        }
+        "check_run" => {
+            let e: events::CheckRunEvent = parse(event, body)?;
+            observe_check(tx, now_ms, &e.observed()).await?
+        }
+        "check_suite" => {
+            let e: events::CheckSuiteEvent = parse(event, body)?;
+            observe_check(tx, now_ms, &e.observed()).await?
+        }
+        "status" => {
+            let e: events::StatusEvent = parse(event, body)?;
+            observe_check(tx, now_ms, &e.observed()).await?
+        }
+        other => Applied::Ignored(format!("event {other} is not used")),
+    })
+}
+
+/// A review on GitHub is recorded on the request's timeline. Whether it counts as an
+/// approval is decided by the approval rules (four eyes), not here.
+async fn review(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
+    now_ms: i64,
+    actor: &Actor,
+    e: &events::ReviewEvent,
+) -> Result<Applied, Problem> {
+    let Some(record) = crate::pulls::by_number(tx, e.pull_request.number).await? else {
+        return Ok(Applied::Ignored(format!("pull request #{} is not one Infradesk opened", e.pull_request.number)));
+    };
+    let entry = Entry {
+        actor,
+        action: "pull_request.review",
+        subject: &format!("request:{}", record.request_id),
+        details: json!({
+            "action": e.action,
+            "reviewer": e.review.user.login,
+            "state": e.review.state.to_ascii_lowercase(),
+            "commit": e.review.commit_id,
+            "url": e.review.html_url,
+            "current_head": e.review.commit_id.as_deref() == Some(record.head_sha.as_str()),
+        }),
+    };
+    audit::append(tx, dialect, now_ms, entry).await?;
+    Ok(Applied::Changed(format!(
+        "review {} by {} recorded on request #{}",
+        e.review.state.to_ascii_lowercase(),
+        e.review.user.login,
+        record.request_id
+    )))
+}
+
+/// Counts of processed deliveries by outcome, for `/metrics`.
+pub async fn outcome_counts(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
+    let rows = sqlx::query(
+        "SELECT COALESCE(outcome, 'pending') AS outcome, COUNT(*) AS n FROM webhook_deliveries GROUP BY outcome",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("outcome")?, r.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(DbError::from)
+}

@@ -1,0 +1,232 @@
+//! Applying what the host reports about a pull request — from a webhook or from reconciling
+//! — to the request, in the caller's transaction. The same observation applied twice, or
+//! observations applied in any order, end in the same state: a pull request that is merged
+//! or closed does not reopen from an older event, an event older than the newest applied one
+//! (GitHub's `updated_at`) is ignored, and checks count only for the current head.
+
+use domain::audit::Actor;
+use domain::request::transition::{Event, Role};
+use serde_json::json;
+use sqlx::{Any, Row, Transaction};
+
+use crate::audit::{self, Entry};
+use crate::db::{DbError, Dialect, flag};
+use crate::pulls::{self, PullRecord};
+use crate::requests::change::{self, Change, ChangeError};
+use crate::vcs::PrState;
+
+/// What happened, for the delivery's recorded outcome and the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    Changed(String),
+    Ignored(String),
+}
+
+/// A pull request as the host reports it.
+#[derive(Clone, Debug)]
+pub struct ObservedPull<'a> {
+    pub number: i64,
+    pub state: PrState,
+    pub head_sha: &'a str,
+    pub merge_commit: Option<&'a str>,
+    /// GitHub's `updated_at` (RFC 3339, UTC, so it sorts as text); `None` always applies.
+    pub updated_at: Option<&'a str>,
+}
+
+fn refused(e: ChangeError) -> Result<Option<String>, DbError> {
+    match e {
+        ChangeError::Db(e) => Err(e),
+        other => Ok(Some(other.to_string())),
+    }
+}
+
+/// Applies the transition when the request's status allows it; a refusal is returned as
+/// text (the observation is still recorded on the pull request).
+async fn transition(
+    tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
+    now_ms: i64,
+    actor: &Actor,
+    record: &PullRecord,
+    event: Event,
+) -> Result<Option<String>, DbError> {
+    let change = Change {
+        number: record.request_id,
+        event,
+        role: Role::GitHub,
+        actor,
+        expected_version: None,
+        details: json!({ "pull_request": record.number }),
+    };
+    match change::apply(tx, dialect, now_ms, change).await {
+        Ok(t) => {
+            if t.merged_without_approval {
+                pulls::update(
+                    tx,
+                    now_ms,
+                    record.request_id,
+                    pulls::Update { merged_without_approval: Some(true), ..Default::default() },
+                )
+                .await?;
+            }
+            Ok(None)
+        }
+        Err(e) => refused(e),
+    }
+}
+
+pub async fn observe_pull(
+    tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
+    now_ms: i64,
+    actor: &Actor,
+    seen: &ObservedPull<'_>,
+) -> Result<Applied, DbError> {
+    let Some(record) = pulls::by_number(tx, seen.number).await? else {
+        return Ok(Applied::Ignored(format!("pull request #{} is not one Infradesk opened", seen.number)));
+    };
+    let known: Option<String> = sqlx::query("SELECT host_updated_at FROM pull_requests WHERE request_id = $1")
+        .bind(record.request_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("host_updated_at")?;
+    if let (Some(seen_at), Some(known_at)) = (seen.updated_at, known.as_deref())
+        && seen_at < known_at
+    {
+        return Ok(Applied::Ignored(format!("an older state of pull request #{} ({seen_at})", seen.number)));
+    }
+    if let Some(at) = seen.updated_at {
+        sqlx::query("UPDATE pull_requests SET host_updated_at = $1 WHERE request_id = $2")
+            .bind(at)
+            .bind(record.request_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let request = record.request_id;
+    let outcome = match (record.state, seen.state) {
+        (PrState::Merged, _) => Applied::Ignored("already merged".into()),
+        (_, PrState::Merged) => {
+            let update =
+                pulls::Update { state: Some(PrState::Merged), merge_commit: seen.merge_commit, ..Default::default() };
+            pulls::update(tx, now_ms, request, update).await?;
+            match transition(tx, dialect, now_ms, actor, &record, Event::Merged).await? {
+                None => Applied::Changed(format!("request #{request} merged")),
+                Some(why) => {
+                    audit_note(tx, dialect, now_ms, actor, request, "pull_request.merged", &why).await?;
+                    Applied::Changed(format!("pull request merged; request #{request} not moved: {why}"))
+                }
+            }
+        }
+        (PrState::Open, PrState::Closed) => {
+            let update = pulls::Update { state: Some(PrState::Closed), ..Default::default() };
+            pulls::update(tx, now_ms, request, update).await?;
+            match transition(tx, dialect, now_ms, actor, &record, Event::PrClosed).await? {
+                None => Applied::Changed(format!("pull request closed; request #{request} cancelled")),
+                Some(why) => Applied::Changed(format!("pull request closed ({why})")),
+            }
+        }
+        (PrState::Closed, PrState::Open) => {
+            let update = pulls::Update { state: Some(PrState::Open), ..Default::default() };
+            pulls::update(tx, now_ms, request, update).await?;
+            match transition(tx, dialect, now_ms, actor, &record, Event::PrReopened).await? {
+                None => Applied::Changed(format!("pull request reopened; request #{request} back in review")),
+                Some(why) => Applied::Changed(format!("pull request reopened ({why})")),
+            }
+        }
+        (PrState::Closed, PrState::Closed) => Applied::Ignored("already closed".into()),
+        (PrState::Open, PrState::Open) => new_head(tx, dialect, now_ms, actor, &record, seen.head_sha).await?,
+    };
+    Ok(outcome)
+}
+
+/// A head the host reports for an open pull request. Not the one Infradesk made: someone
+/// pushed to the branch, and the request is flagged until re-rendered or accepted.
+async fn new_head(
+    tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
+    now_ms: i64,
+    actor: &Actor,
+    record: &PullRecord,
+    head: &str,
+) -> Result<Applied, DbError> {
+    if head.is_empty() || head == record.head_sha {
+        return Ok(Applied::Ignored("nothing new".into()));
+    }
+    let outside = head != record.rendered_head;
+    // A new head has no checks yet.
+    sqlx::query(
+        "UPDATE pull_requests SET head_sha = $1, checks_status = NULL, checks_detail = NULL, \
+         changed_outside = $2, updated_at_ms = $3 WHERE request_id = $4",
+    )
+    .bind(head)
+    .bind(flag(outside))
+    .bind(now_ms)
+    .bind(record.request_id)
+    .execute(&mut **tx)
+    .await?;
+    if !outside {
+        return Ok(Applied::Changed(format!("head {head} is Infradesk's own")));
+    }
+    if !record.changed_outside {
+        let why = format!("head {head} was pushed outside Infradesk");
+        audit_note(tx, dialect, now_ms, actor, record.request_id, "request.changed_outside", &why).await?;
+    }
+    Ok(Applied::Changed(format!("request #{} changed outside Infradesk (head {head})", record.request_id)))
+}
+
+async fn audit_note(
+    tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
+    now_ms: i64,
+    actor: &Actor,
+    request: i64,
+    action: &str,
+    note: &str,
+) -> Result<(), DbError> {
+    let entry = Entry { actor, action, subject: &format!("request:{request}"), details: json!({ "note": note }) };
+    audit::append(tx, dialect, now_ms, entry).await?;
+    Ok(())
+}
+
+/// One check (a check run, a check suite or a commit status) on `head_sha`.
+#[derive(Clone, Debug)]
+pub struct ObservedCheck<'a> {
+    pub head_sha: &'a str,
+    /// The check's name (check run name, suite's app, status context).
+    pub name: &'a str,
+    /// `pending`, `success` or `failure`.
+    pub outcome: &'a str,
+}
+
+/// Records a check on the pull request whose current head it is; checks on other heads are
+/// ignored (an older head never changes what is shown).
+pub async fn observe_check(
+    tx: &mut Transaction<'static, Any>,
+    now_ms: i64,
+    seen: &ObservedCheck<'_>,
+) -> Result<Applied, DbError> {
+    let row = sqlx::query("SELECT request_id, checks_detail FROM pull_requests WHERE head_sha = $1")
+        .bind(seen.head_sha)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(Applied::Ignored(format!("no pull request has head {} now", seen.head_sha)));
+    };
+    let request: i64 = row.try_get("request_id")?;
+    let detail: Option<String> = row.try_get("checks_detail")?;
+    let mut checks: serde_json::Map<String, serde_json::Value> =
+        detail.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default();
+    checks.insert(seen.name.to_owned(), json!(seen.outcome));
+    let all: Vec<&str> = checks.values().filter_map(|v| v.as_str()).collect();
+    let overall = if all.contains(&"failure") {
+        "failure"
+    } else if all.contains(&"pending") {
+        "pending"
+    } else {
+        "success"
+    };
+    let detail = serde_json::Value::Object(checks).to_string();
+    pulls::update(tx, now_ms, request, pulls::Update { checks: Some((overall, &detail)), ..Default::default() })
+        .await?;
+    Ok(Applied::Changed(format!("request #{request}: checks {overall}")))
+}

@@ -1,0 +1,268 @@
+//! Webhook deliveries applied to requests, on SQLite and PostgreSQL: redeliveries, every
+//! ordering of four events, pushes outside Infradesk, close/reopen, and deliveries that do
+//! not concern Infradesk. Pull requests are opened for real in a local git repository.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod requests_fixtures;
+
+use std::sync::Arc;
+
+use backend::infra_repo::{self, EnvironmentLayout};
+use backend::outbox::worker::{Worker, WorkerConfig};
+use backend::vcs::local_git::LocalGitVcs;
+use backend::{Db, ManualClock, webhooks};
+use common::*;
+use requests_fixtures::*;
+use serde_json::{Value, json};
+
+struct Opened {
+    _dir: tempfile::TempDir,
+    /// (request number, pull request number, head sha)
+    requests: Vec<(i64, i64, String)>,
+}
+
+/// Submits `n` requests and lets the worker open their pull requests.
+async fn opened(db: &Db, n: usize) -> Opened {
+    let p = people(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("infra");
+    let envs = [EnvironmentLayout {
+        name: "dev".into(),
+        directory: "envs/dev".into(),
+        aws_account_id: "111111111111".into(),
+        region: "eu-west-1".into(),
+    }];
+    infra_repo::ensure(&path, "main", &envs).unwrap();
+    let m = module("rds-postgresql");
+    let mut numbers = Vec::new();
+    for i in 0..n {
+        let key = format!("k-{i}");
+        let name = format!("db-{i}");
+        let mut r = simple(&key, &m, &name);
+        r.user = (p.alice, "alice");
+        numbers.push(submit_simple(db, T0, r).await.unwrap().number());
+    }
+    let worker = Worker::new(
+        db.clone(),
+        Arc::new(LocalGitVcs::new(path)),
+        Arc::new(ManualClock::new(T0)),
+        WorkerConfig::new("main", "http://localhost:3000"),
+    );
+    assert_eq!(worker.run_due().await.unwrap(), n);
+    let mut requests = Vec::new();
+    for number in numbers {
+        let pr = backend::pulls::of_request(db, number).await.unwrap().unwrap();
+        requests.push((number, pr.number, pr.head_sha));
+    }
+    Opened { _dir: dir, requests }
+}
+
+fn pull(number: i64, state: &str, merged: bool, head: &str, updated_at: &str) -> Value {
+    json!({
+        "url": format!("https://api.github.com/repos/acme/infra/pulls/{number}"),
+        "number": number,
+        "state": state,
+        "title": "request",
+        "merged": merged,
+        "merged_at": if merged { json!(updated_at) } else { Value::Null },
+        "merge_commit_sha": if merged { json!("e5bd3914e2e596debea16f433f57875b5b90bcd6") } else { Value::Null },
+        "head": { "ref": "infradesk/1-db", "sha": head, "label": "acme:infradesk/1-db" },
+        "base": { "ref": "main", "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e" },
+        "updated_at": updated_at,
+        "user": { "login": "infradesk-bot", "id": 1 }
+    })
+}
+
+fn repo() -> Value {
+    json!({ "id": 1296269, "name": "infra", "full_name": "acme/infra" })
+}
+
+fn pr_event(action: &str, pull: Value) -> (&'static str, String) {
+    (
+        "pull_request",
+        json!({ "action": action, "number": pull["number"], "pull_request": pull, "repository": repo() }).to_string(),
+    )
+}
+
+async fn deliver(db: &Db, id: &str, (event, body): (&str, String)) -> bool {
+    let action = serde_json::from_str::<Value>(&body).unwrap()["action"].as_str().map(str::to_owned);
+    let stored = webhooks::receive(db, T0, id, event, action.as_deref(), &body).await.unwrap();
+    webhooks::process_pending(db, T0).await.unwrap();
+    stored
+}
+
+async fn status(db: &Db, number: i64) -> String {
+    let row: (String,) =
+        sqlx::query_as("SELECT status FROM requests WHERE id = $1").bind(number).fetch_one(db.pool()).await.unwrap();
+    row.0
+}
+
+async fn outcome(db: &Db, id: &str) -> (String, String) {
+    sqlx::query_as("SELECT outcome, detail FROM webhook_deliveries WHERE delivery_id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+async fn events_of(db: &Db, number: i64, action: &str) -> i64 {
+    count(db, &format!("SELECT COUNT(*) FROM audit_events WHERE subject = 'request:{number}' AND action = '{action}'"))
+        .await
+}
+
+#[tokio::test]
+async fn ten_redeliveries_are_one_transition() {
+    each_db(|db| async move {
+        let o = opened(&db, 1).await;
+        let (number, pr, head) = o.requests[0].clone();
+        let merged = pr_event("closed", pull(pr, "closed", true, &head, "2026-11-24T10:00:00Z"));
+        assert!(deliver(&db, "d-1", merged.clone()).await);
+        for _ in 0..9 {
+            assert!(!deliver(&db, "d-1", merged.clone()).await, "a redelivery is not stored again");
+        }
+        assert_eq!(status(&db, number).await, "merged");
+        assert_eq!(events_of(&db, number, "request.merged").await, 1);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM webhook_deliveries").await, 1);
+        let record = backend::pulls::of_request(&db, number).await.unwrap().unwrap();
+        assert!(record.merged_without_approval, "merged on GitHub before Infradesk approved");
+        assert_eq!(record.merge_commit.as_deref(), Some("e5bd3914e2e596debea16f433f57875b5b90bcd6"));
+        let actor: (String, String) =
+            sqlx::query_as("SELECT actor, details FROM audit_events WHERE action = 'request.merged'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(actor.0, "github:d-1", "the delivery id is the actor");
+        assert!(actor.1.contains("merged_without_approval"), "{}", actor.1);
+    })
+    .await;
+}
+
+fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for (i, &first) in items.iter().enumerate() {
+        let mut rest = items.to_vec();
+        rest.remove(i);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first);
+            out.push(tail);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_ordering_of_opened_review_check_and_merged_ends_the_same() {
+    each_db(|db| async move {
+        let orders = permutations(&[0, 1, 2, 3]);
+        assert_eq!(orders.len(), 24);
+        let o = opened(&db, 24).await;
+        for (order, (number, pr, head)) in orders.iter().zip(&o.requests) {
+            let (pr, head) = (*pr, head.as_str());
+            let all = [
+                pr_event("opened", pull(pr, "open", false, head, "2026-11-24T10:00:00Z")),
+                ("pull_request_review", json!({
+                    "action": "submitted",
+                    "review": { "id": 80, "user": { "login": "sam-sre" }, "state": "approved", "commit_id": head,
+                                "html_url": "https://github.com/acme/infra/pull/1#pullrequestreview-80" },
+                    "pull_request": pull(pr, "open", false, head, "2026-11-24T10:01:00Z"),
+                    "repository": repo()
+                }).to_string()),
+                ("check_run", json!({
+                    "action": "completed",
+                    "check_run": { "id": 4, "head_sha": head, "name": "terraform plan", "status": "completed", "conclusion": "success" },
+                    "repository": repo()
+                }).to_string()),
+                pr_event("closed", pull(pr, "closed", true, head, "2026-11-24T10:03:00Z")),
+            ];
+            for &i in order {
+                deliver(&db, &format!("{number}-{i}"), all[i].clone()).await;
+            }
+            let record = backend::pulls::of_request(&db, *number).await.unwrap().unwrap();
+            let got = (status(&db, *number).await, record.state.as_str(), record.checks_status.clone(), record.merged_without_approval);
+            assert_eq!(got, ("merged".to_owned(), "merged", Some("success".to_owned()), true), "order {order:?}");
+            assert_eq!(events_of(&db, *number, "request.merged").await, 1, "order {order:?}");
+            assert_eq!(events_of(&db, *number, "pull_request.review").await, 1, "order {order:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_push_outside_infradesk_is_flagged_and_old_heads_change_nothing() {
+    each_db(|db| async move {
+        let o = opened(&db, 1).await;
+        let (number, pr, head) = o.requests[0].clone();
+        let foreign = "1111111111111111111111111111111111111111";
+        deliver(&db, "s-1", pr_event("synchronize", pull(pr, "open", false, foreign, "2026-11-24T10:05:00Z"))).await;
+        let record = backend::pulls::of_request(&db, number).await.unwrap().unwrap();
+        assert!(record.changed_outside);
+        assert_eq!(record.head_sha, foreign);
+        assert_eq!(events_of(&db, number, "request.changed_outside").await, 1);
+        assert_eq!(status(&db, number).await, "in_review");
+
+        // A check for the old head, and an older synchronize, change nothing.
+        let old_check = (
+            "check_run",
+            json!({
+                "action": "completed",
+                "check_run": { "head_sha": head, "name": "plan", "status": "completed", "conclusion": "failure" },
+                "repository": repo()
+            })
+            .to_string(),
+        );
+        deliver(&db, "c-old", old_check).await;
+        assert_eq!(outcome(&db, "c-old").await.0, "ignored");
+        deliver(&db, "s-0", pr_event("synchronize", pull(pr, "open", false, &head, "2026-11-24T10:04:00Z"))).await;
+        assert_eq!(outcome(&db, "s-0").await.0, "ignored");
+        let record = backend::pulls::of_request(&db, number).await.unwrap().unwrap();
+        assert_eq!((record.head_sha.as_str(), record.checks_status), (foreign, None));
+        // A commit status on the new head counts.
+        let status_event = (
+            "status",
+            json!({ "sha": foreign, "state": "pending", "context": "ci/plan", "repository": repo() }).to_string(),
+        );
+        deliver(&db, "st-1", status_event).await;
+        assert_eq!(
+            backend::pulls::of_request(&db, number).await.unwrap().unwrap().checks_status.as_deref(),
+            Some("pending")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn closing_on_github_cancels_and_reopening_returns_to_review() {
+    each_db(|db| async move {
+        let o = opened(&db, 1).await;
+        let (number, pr, head) = o.requests[0].clone();
+        deliver(&db, "x-1", pr_event("closed", pull(pr, "closed", false, &head, "2026-11-24T10:00:00Z"))).await;
+        assert_eq!(status(&db, number).await, "cancelled");
+        deliver(&db, "x-2", pr_event("reopened", pull(pr, "open", false, &head, "2026-11-24T10:01:00Z"))).await;
+        assert_eq!(status(&db, number).await, "in_review");
+        assert_eq!(events_of(&db, number, "request.pr_closed").await, 1);
+        assert_eq!(events_of(&db, number, "request.pr_reopened").await, 1);
+        assert!(backend::audit::verify(&db).await.unwrap().broken.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deliveries_that_do_not_concern_infradesk_are_recorded_and_ignored() {
+    each_db(|db| async move {
+        let _o = opened(&db, 1).await;
+        deliver(&db, "u-1", pr_event("closed", pull(999, "closed", true, "abc", "2026-11-24T10:00:00Z"))).await;
+        assert_eq!(outcome(&db, "u-1").await.0, "ignored");
+        deliver(&db, "u-2", ("pull_request", "{\"action\": \"closed\"}".to_owned())).await;
+        let (kind, detail) = outcome(&db, "u-2").await;
+        assert_eq!(kind, "failed");
+        assert!(detail.contains("pull_request payload not understood"), "{detail}");
+        deliver(&db, "u-3", ("issues", json!({"action": "opened", "repository": repo()}).to_string())).await;
+        assert_eq!(outcome(&db, "u-3").await, ("ignored".to_owned(), "event issues is not used".to_owned()));
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM webhook_deliveries WHERE processed_at_ms IS NULL").await, 0);
+    })
+    .await;
+}
