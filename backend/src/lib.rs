@@ -9,6 +9,7 @@ pub mod clock;
 pub mod db;
 pub mod hashing;
 pub mod infra_repo;
+pub mod metrics;
 pub mod outbox;
 pub mod pulls;
 pub mod requests;

@@ -266,3 +266,41 @@ async fn deliveries_that_do_not_concern_infradesk_are_recorded_and_ignored() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn reconciling_repairs_a_missed_merge() {
+    each_db(|db| async move {
+        let p = people(&db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("infra");
+        let envs = [EnvironmentLayout {
+            name: "dev".into(),
+            directory: "envs/dev".into(),
+            aws_account_id: "111111111111".into(),
+            region: "eu-west-1".into(),
+        }];
+        infra_repo::ensure(&path, "main", &envs).unwrap();
+        let m = module("rds-postgresql");
+        let mut r = simple("k-1", &m, "db-1");
+        r.user = (p.alice, "alice");
+        let number = submit_simple(&db, T0, r).await.unwrap().number();
+        let vcs = LocalGitVcs::new(path);
+        let worker = Worker::new(
+            db.clone(),
+            Arc::new(vcs.clone()),
+            Arc::new(ManualClock::new(T0)),
+            WorkerConfig::new("main", "http://localhost:3000"),
+        );
+        worker.run_due().await.unwrap();
+        let record = backend::pulls::of_request(&db, number).await.unwrap().unwrap();
+        use backend::vcs::{MergeMethod, Vcs};
+        // Merged on the host while no webhook arrived.
+        vcs.merge_pull_request(record.number as u64, &record.head_sha, MergeMethod::Merge, "merge").await.unwrap();
+        let first = webhooks::reconcile::reconcile(&db, &vcs, T0).await.unwrap();
+        assert_eq!((first.checked, first.changed, first.errors.len()), (1, 1, 0));
+        assert_eq!(status(&db, number).await, "merged");
+        let again = webhooks::reconcile::reconcile(&db, &vcs, T0).await.unwrap();
+        assert_eq!((again.checked, again.changed), (0, 0), "nothing open any more");
+    })
+    .await;
+}

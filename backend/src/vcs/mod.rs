@@ -8,6 +8,7 @@
 //! the caller adopts it. That is what makes the outbox exactly-once.
 
 pub mod git_cli;
+pub mod instrumented;
 pub mod local_git;
 
 use std::time::Duration;

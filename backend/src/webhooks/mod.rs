@@ -7,6 +7,7 @@
 
 pub mod events;
 pub mod observe;
+pub mod reconcile;
 pub mod signature;
 
 use domain::audit::Actor;

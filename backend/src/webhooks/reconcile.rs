@@ -1,0 +1,52 @@
+//! Repairs missed webhooks: re-reads every pull request Infradesk believes open from the
+//! host and applies what it finds exactly as a webhook would. Runs at start and on a
+//! schedule.
+
+use domain::audit::Actor;
+
+use super::observe::{Applied, ObservedPull, observe_pull};
+use crate::db::{Db, DbError};
+use crate::pulls;
+use crate::vcs::{Vcs, VcsError};
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    pub checked: usize,
+    pub changed: usize,
+    /// Pull requests the host could not tell about (tried again next time).
+    pub errors: Vec<String>,
+}
+
+pub async fn reconcile(db: &Db, vcs: &dyn Vcs, now_ms: i64) -> Result<Reconciled, DbError> {
+    let mut out = Reconciled::default();
+    for record in pulls::open(db).await? {
+        out.checked += 1;
+        let number = u64::try_from(record.number).unwrap_or_default();
+        let pr = match vcs.get_pull_request(number).await {
+            Ok(pr) => pr,
+            Err(VcsError::NotFound(_)) => {
+                out.errors.push(format!("pull request #{number} no longer exists on the host"));
+                continue;
+            }
+            Err(e) => {
+                out.errors.push(format!("pull request #{number}: {e}"));
+                continue;
+            }
+        };
+        let seen = ObservedPull {
+            number: record.number,
+            state: pr.state,
+            head_sha: &pr.head_sha,
+            merge_commit: pr.merge_commit.as_deref(),
+            updated_at: None,
+        };
+        let mut tx = db.begin_write().await?;
+        let applied = observe_pull(&mut tx, db.dialect(), now_ms, &Actor::System, &seen).await?;
+        tx.commit().await?;
+        if let Applied::Changed(what) = applied {
+            tracing::info!(pull_request = number, %what, "reconciled a change the webhooks missed");
+            out.changed += 1;
+        }
+    }
+    Ok(out)
+}
