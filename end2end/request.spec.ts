@@ -37,9 +37,19 @@ test('dev requests an S3 bucket: live errors, preview, submit', async ({ page })
     await page.waitForURL((url) => /^\/requests\/\d+$/.test(url.pathname));
     await waitForHydration(page);
     await expect(page.getByText(/Request #\d+ submitted\./)).toBeVisible();
-    await expect(page.getByTestId('request-status')).toHaveText('submitted');
+    await expect(page.getByTestId('request-status')).toHaveText(/waiting for the pull request|in review/);
     await expect(page.getByTestId('preview-hcl')).toContainText(`module "${instance}" {`);
     await expect(page.getByTestId('timeline')).toContainText('request.submitted');
+  });
+
+  await test.step('the pull request is opened in the background and shown on the page', async () => {
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId('pull-link')).toContainText(/Pull request #\d+ \(open\)/, { timeout: 1000 });
+    }).toPass({ timeout: 20_000 });
+    await expect(page.getByTestId('request-status')).toHaveText('in review');
+    await expect(page.getByTestId('delivery')).toContainText(`infradesk/`);
+    await expect(page.getByTestId('timeline')).toContainText('request.pr_opened');
   });
 
   await test.step('the request is listed under My requests', async () => {

@@ -383,3 +383,42 @@ async fn two_workers_at_once_open_each_pull_request_exactly_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn cancelling_closes_the_pull_request_with_a_comment_and_deletes_the_branch() {
+    each_db(|db| async move {
+        let p = people(&db).await;
+        let s = setup();
+        let w = worker(&db, &s);
+        let open = submit(&db, "k-1", "orders-db", p.alice).await;
+        w.run_due().await.unwrap();
+        let alice = domain::audit::Actor::User("alice".into());
+        use domain::request::transition::Role;
+        let stale = backend::requests::cancel(&db, T0, open, &alice, Role::Requester, Some(1), "not needed").await;
+        assert!(stale.unwrap_err().to_string().contains("changed by someone else"), "optimistic concurrency");
+        backend::requests::cancel(&db, T0, open, &alice, Role::Requester, None, "not needed").await.unwrap();
+        assert_eq!(status(&db, open).await, "cancelled");
+        w.run_due().await.unwrap();
+        assert_eq!(s.git.list_open_pull_requests().await.unwrap().len(), 0);
+        assert_eq!(git(&s, &["branch", "--list", "infradesk/*"]), "");
+        let pulls: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(s.git.path().join(".git/infradesk/pulls.json")).unwrap()).unwrap();
+        assert_eq!(
+            pulls["pulls"][0]["comments"][0],
+            format!("Infradesk request #{open} was cancelled; closing this pull request.")
+        );
+        assert_eq!(backend::pulls::of_request(&db, open).await.unwrap().unwrap().state, PrState::Closed);
+
+        // Cancelled before the worker got to it: no pull request is ever opened.
+        let early = submit(&db, "k-2", "cache-db", p.alice).await;
+        backend::requests::cancel(&db, T0, early, &admin(), Role::Admin, None, "duplicate").await.unwrap();
+        assert_eq!(w.run_due().await.unwrap(), 2, "the open job ends without opening, the close job finds nothing");
+        assert!(s.git.find_pull_request(&format!("infradesk/{early}-cache-db")).await.unwrap().is_none());
+        assert_eq!(events(&db, early).await, ["request.submitted", "request.pr_requested", "request.cancelled"]);
+        // A requester of another team may not cancel (the role is checked by the caller; the
+        // state machine refuses a second cancel).
+        let again = backend::requests::cancel(&db, T0, early, &admin(), Role::Admin, None, "again").await;
+        assert!(again.unwrap_err().to_string().contains("cannot be cancelled"));
+    })
+    .await;
+}

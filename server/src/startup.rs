@@ -12,6 +12,7 @@ use backend::accounts;
 use backend::audit::{self, Entry};
 use backend::clock::SharedClock;
 use backend::db::{Db, DbOptions};
+use backend::outbox::Wake;
 use backend::outbox::worker::{Worker, WorkerConfig};
 use domain::audit::Actor;
 use tokio::net::TcpListener;
@@ -76,7 +77,9 @@ impl Application {
             }
         }
 
-        let vcs = crate::vcs::build(&config)?;
+        let metrics = Arc::new(backend::metrics::Metrics::new());
+        let vcs: Arc<dyn backend::vcs::Vcs> =
+            Arc::new(backend::vcs::instrumented::Instrumented::new(crate::vcs::build(&config)?, metrics.clone()));
         let mut worker_config = WorkerConfig::new(&config.infra_repo.base_branch, config.base_url.as_str());
         for e in &config.environments {
             worker_config
@@ -120,7 +123,18 @@ impl Application {
         let reload_on_hangup = spawn_reload_on_hangup(catalog, db.clone(), clock.clone());
         let limiter = Arc::new(LoginLimiter::new(&config.login_rate_limit, clock.clone()));
         let store = backend::sessions::DbSessionStore::new(db.clone(), clock.clone());
-        let router = web::router(&config, state, store.clone(), limiter.clone());
+        let deliveries = Wake::default();
+        let webhooks = config.github.as_ref().and_then(|g| {
+            g.webhook_secret.clone().map(|secret| {
+                Arc::new(web::webhooks::WebhookSettings {
+                    secret,
+                    repository: g.repository.clone(),
+                    wake: deliveries.clone(),
+                })
+            })
+        });
+        let extras = web::Extras { limiter: limiter.clone(), metrics, webhooks };
+        let router = web::router(&config, state, store.clone(), extras);
 
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -139,6 +153,8 @@ impl Application {
             }
         })];
         background.extend(reload_on_hangup);
+        background.push(tokio::spawn(process_deliveries(db.clone(), clock.clone(), deliveries)));
+        background.push(tokio::spawn(reconcile_pull_requests(db.clone(), clock.clone(), worker.vcs().clone())));
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);
         let worker = (stop_worker, tokio::spawn(worker.run(stopped)));
         Ok(Self { listener, router, addr, db, background, worker })
@@ -162,6 +178,36 @@ impl Application {
         self.db.close().await;
         tracing::info!("Infradesk stopped");
         result.context("HTTP server")
+    }
+}
+
+/// Applies stored webhook deliveries when woken by the endpoint (and every few seconds, for
+/// deliveries another replica stored or a failed pass left).
+async fn process_deliveries(db: Db, clock: SharedClock, wake: Wake) {
+    loop {
+        if let Err(e) = backend::webhooks::process_pending(&db, clock.now_ms()).await {
+            tracing::error!(error = %e, "webhook deliveries could not be processed; trying again shortly");
+        }
+        tokio::select! {
+            () = wake.woken() => {}
+            () = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+    }
+}
+
+/// Re-reads open pull requests from the host at start and every ten minutes, so a missed
+/// webhook is repaired.
+async fn reconcile_pull_requests(db: Db, clock: SharedClock, vcs: Arc<dyn backend::vcs::Vcs>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match backend::webhooks::reconcile::reconcile(&db, vcs.as_ref(), clock.now_ms()).await {
+            Ok(r) if !r.errors.is_empty() => {
+                tracing::warn!(checked = r.checked, changed = r.changed, errors = ?r.errors, "reconciled pull requests with errors")
+            }
+            Ok(r) => tracing::debug!(checked = r.checked, changed = r.changed, "reconciled pull requests"),
+            Err(e) => tracing::error!(error = %e, "reconciling pull requests failed"),
+        }
     }
 }
 

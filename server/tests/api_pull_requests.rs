@@ -100,3 +100,47 @@ async fn a_failed_pull_request_shows_why_and_an_admin_retry_opens_it() {
         assert_eq!(app.count_audit("request.retried").await, 1);
     }
 }
+
+#[tokio::test]
+async fn the_requesting_team_cancels_and_the_pull_request_is_closed() {
+    for dialect in dialects() {
+        let app = spawn_demo_app(dialect).await;
+        let repo = app.data_dir().join("infra-repo");
+        app.sign_in("dev").await;
+        submit(&app, "orders-db").await;
+        wait_for_status(&app, 1, "in_review").await;
+        app.logout().await;
+
+        // A reviewer of another team may read the request but not cancel it.
+        app.sign_in("sre").await;
+        let refused = app.post_form("/requests/1/cancel", &[("version", "3"), ("reason", "no")]).await;
+        assert_eq!(refused.status, 403);
+        app.logout().await;
+
+        // Another member of the requesting team may; the reason is required.
+        app.sign_in("dev2").await;
+        let html = app.get("/requests/1").await.html();
+        assert!(html.contains("Cancel request #1"), "{html}");
+        app.post_form("/requests/1/cancel", &[("version", "3"), ("reason", " ")]).await.assert_redirect("/requests/1");
+        assert!(app.get("/requests/1").await.html().contains("Say why the request is cancelled"));
+        let stale = app.post_form("/requests/1/cancel", &[("version", "2"), ("reason", "duplicate")]).await;
+        stale.assert_redirect("/requests/1");
+        assert!(app.get("/requests/1").await.html().contains("changed by someone else meanwhile"));
+        app.post_form("/requests/1/cancel", &[("version", "3"), ("reason", "duplicate of #7")]).await;
+        wait_for_status(&app, 1, "cancelled").await;
+        for _ in 0..100 {
+            if git(&repo, &["branch", "--list", "infradesk/*"]).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(git(&repo, &["branch", "--list", "infradesk/*"]), "", "the branch is deleted");
+        let cancelled: Vec<_> =
+            app.audit_events().await.into_iter().filter(|e| e.action == "request.cancelled").collect();
+        assert_eq!(cancelled.len(), 1);
+        assert_eq!(cancelled[0].actor, "user:dev2");
+        assert!(cancelled[0].details.contains("duplicate of #7"));
+        let html = app.get("/requests/1").await.html();
+        assert!(html.contains("Pull request #1 (closed)") && !html.contains("Cancel request #1"), "{html}");
+    }
+}

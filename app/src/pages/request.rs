@@ -40,6 +40,10 @@ pub struct RequestView {
     pub content_hash: String,
     pub timeline: Vec<TimelineEntry>,
     pub delivery: Delivery,
+    /// For optimistic concurrency of actions on the page.
+    pub version: i64,
+    /// Members of the requesting team and admins, while the request is still open.
+    pub can_cancel: bool,
 }
 
 /// Where the request's pull request stands.
@@ -88,6 +92,17 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
     // Requesters see their own teams' requests only; reviewers and admins see all. Someone
     // else's request answers "not found" so request numbers reveal nothing.
     let member = me.teams.iter().any(|t| t.slug == detail.summary.team);
+    let cancellable = matches!(
+        detail.summary.status,
+        domain::request::Status::Submitted
+            | domain::request::Status::PrPending
+            | domain::request::Status::InReview
+            | domain::request::Status::ChangesRequested
+            | domain::request::Status::Approved
+            | domain::request::Status::Failed
+    );
+    let can_cancel = cancellable && (member || me.is_admin);
+    let version = detail.version;
     if !(member || me.is_reviewer() || me.is_admin) {
         return Err(not_found());
     }
@@ -135,6 +150,8 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
             .map(|e| TimelineEntry { at_ms: e.at_ms, actor: e.actor, action: e.action })
             .collect(),
         delivery,
+        version,
+        can_cancel,
     })
 }
 
@@ -212,6 +229,7 @@ fn RequestBody(view: RequestView) -> impl IntoView {
                     <dt>"Content hash"</dt><dd><code class="hash">{view.content_hash.clone()}</code></dd>
                 </dl>
                 <DeliveryPanel number=view.number status=view.status.clone() delivery=view.delivery.clone() />
+                {view.can_cancel.then(|| view! { <CancelForm number=view.number version=view.version /> })}
                 <h2>"Justification"</h2>
                 <p class="pre-wrap">{if view.justification.trim().is_empty() { "—".to_owned() } else { view.justification.clone() }}</p>
                 <h2>"Inputs"</h2>
@@ -296,5 +314,22 @@ fn DeliveryPanel(number: i64, status: String, delivery: Delivery) -> impl IntoVi
             {failed_hint}
             {retry}
         </div>
+    }
+}
+
+/// Cancelling asks for a reason and is confirmed by a second click (the summary opens the
+/// form); the pull request is closed with a comment and its branch deleted.
+#[component]
+fn CancelForm(number: i64, version: i64) -> impl IntoView {
+    view! {
+        <details class="danger-zone">
+            <summary>"Cancel this request…"</summary>
+            <form method="post" action=format!("/requests/{number}/cancel")>
+                <input type="hidden" name="version" value=version.to_string() />
+                <label for="cancel-reason">"Why (recorded in the audit trail and on the pull request)"</label>
+                <input id="cancel-reason" name="reason" maxlength="500" required />
+                <button type="submit" class="danger" data-testid="cancel-request">{format!("Cancel request #{number}")}</button>
+            </form>
+        </details>
     }
 }

@@ -11,10 +11,12 @@
 //! - The module definition is stored by content digest in `module_versions`, so a request
 //!   keeps the version it was made with when the catalog changes.
 
+mod cancel;
 pub mod change;
 mod query;
 mod submit;
 
+pub use cancel::cancel;
 pub use query::{ListQuery, Page, RequestDetail, RequestSummary, Revision, Scope, get, list, user_team_ids};
 pub use submit::submit;
 

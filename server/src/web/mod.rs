@@ -10,6 +10,7 @@ pub mod ops;
 pub mod origin;
 pub mod pages;
 pub mod requests;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +45,8 @@ pub struct WebState {
     pub limiter: Arc<LoginLimiter>,
     pub absolute_timeout_ms: i64,
     pub idle_timeout_ms: i64,
+    pub metrics: Arc<backend::metrics::Metrics>,
+    pub webhooks: webhooks::Settings,
 }
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
@@ -61,7 +64,14 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
-pub fn router(config: &Config, app_state: AppState, store: DbSessionStore, limiter: Arc<LoginLimiter>) -> Router {
+/// What the plain handlers need beyond the app state.
+pub struct Extras {
+    pub limiter: Arc<LoginLimiter>,
+    pub metrics: Arc<backend::metrics::Metrics>,
+    pub webhooks: webhooks::Settings,
+}
+
+pub fn router(config: &Config, app_state: AppState, store: DbSessionStore, extras: Extras) -> Router {
     let options = leptos_options(config);
     let routes = generate_route_list(App);
     // Every page but /login needs a signed-in user.
@@ -70,7 +80,9 @@ pub fn router(config: &Config, app_state: AppState, store: DbSessionStore, limit
 
     let web = WebState {
         app: app_state.clone(),
-        limiter,
+        limiter: extras.limiter,
+        metrics: extras.metrics,
+        webhooks: extras.webhooks,
         absolute_timeout_ms: i64::try_from(config.session.absolute_timeout_hours).unwrap_or(24) * 3_600_000,
         idle_timeout_ms: i64::try_from(config.session.idle_timeout_minutes).unwrap_or(480) * 60_000,
     };
@@ -96,10 +108,13 @@ pub fn router(config: &Config, app_state: AppState, store: DbSessionStore, limit
         .route("/logout", post(auth::logout))
         .route("/account/password", post(auth::change_password))
         .route("/requests/new/{module}", post(requests::submit_form))
+        .route("/requests/{number}/cancel", post(requests::cancel))
         .route("/admin/catalog/reload", post(requests::reload_catalog))
         .route("/admin/jobs/{id}/retry", post(jobs::retry_job))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/webhooks/github", post(webhooks::github))
         .leptos_routes_with_context(&options, routes, provide.clone(), {
             let options = options.clone();
             move || shell(options.clone())

@@ -1,5 +1,5 @@
-//! The request form's plain form post (`POST /requests/new/:module`) and the admin's catalog
-//! reload. Post/redirect/get: a form that is not submitted (preview, row added or removed,
+//! The request form's plain form post (`POST /requests/new/:module`), cancelling a request
+//! and the admin's catalog reload. Post/redirect/get: a form that is not submitted (preview, row added or removed,
 //! environment switched, errors) is kept in the session under its idempotency key and the
 //! browser is sent back to the form, which shows it with every value the user typed.
 
@@ -11,9 +11,11 @@ use axum::Extension;
 use axum::Form;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
+use backend::requests::change::ChangeError;
 use backend::requests::{self, NewRequest, Rendered, RequestError, Submitted};
 use domain::audit::Actor;
 use domain::request::Draft;
+use domain::request::transition::Role;
 use http::HeaderMap;
 use tower_sessions::Session;
 
@@ -191,4 +193,78 @@ pub async fn reload_catalog(
         }
         Err(e) => internal_error(&rid, &e),
     }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CancelForm {
+    version: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A member of the requesting team or an admin cancels a request that is still open.
+pub async fn cancel(
+    Extension(web): Extension<WebState>,
+    Extension(ctx): Extension<RequestContext>,
+    session: Session,
+    headers: HeaderMap,
+    Path(number): Path<i64>,
+    Form(form): Form<CancelForm>,
+) -> Response {
+    let rid = request_id(&headers);
+    let Some(me) = ctx.me else {
+        return Redirect::to(&format!("/login?next=/requests/{number}")).into_response();
+    };
+    let back = format!("/requests/{number}");
+    let detail = match requests::get(&web.app.db, number).await {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            return super::pages::simple_page(http::StatusCode::NOT_FOUND, "Not found", "There is no such request.");
+        }
+        Err(e) => return internal_error(&rid, &e),
+    };
+    let member = me.teams.iter().any(|t| t.slug == detail.summary.team);
+    let role = match (member, me.is_admin) {
+        (true, _) => Role::Requester,
+        (false, true) => Role::Admin,
+        // Like the page itself: someone else's request does not exist for them.
+        (false, false) if me.is_reviewer() => {
+            return super::pages::simple_page(
+                http::StatusCode::FORBIDDEN,
+                "Forbidden",
+                "Only the requesting team or an admin can cancel a request.",
+            );
+        }
+        (false, false) => {
+            return super::pages::simple_page(http::StatusCode::NOT_FOUND, "Not found", "There is no such request.");
+        }
+    };
+    let reason = form.reason.trim();
+    let result = async {
+        if reason.is_empty() || reason.chars().count() > 500 {
+            flash(&session, FlashKind::Error, "Say why the request is cancelled (up to 500 characters).").await?;
+            return Ok(Redirect::to(&back).into_response());
+        }
+        let actor = Actor::User(me.login.clone());
+        let outcome =
+            requests::cancel(&web.app.db, web.app.clock.now_ms(), number, &actor, role, Some(form.version), reason)
+                .await;
+        match outcome {
+            Ok(_) => {
+                web.app.outbox.wake();
+                tracing::info!(request = number, login = %me.login, "request cancelled");
+                flash(
+                    &session,
+                    FlashKind::Success,
+                    &format!("Request #{number} cancelled; its pull request will be closed."),
+                )
+                .await?;
+            }
+            Err(ChangeError::Db(e)) => return Ok(internal_error(&rid, &e)),
+            Err(e) => flash(&session, FlashKind::Error, &format!("Not cancelled: {e}.")).await?,
+        }
+        Ok(Redirect::to(&back).into_response())
+    }
+    .await;
+    finish(result, &rid)
 }
