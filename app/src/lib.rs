@@ -22,8 +22,16 @@ use leptos_router::path;
 use crate::context::provide_page_context;
 use crate::layout::Layout;
 use crate::pages::{
-    account::AccountPage, admin::AdminPage, catalog::CatalogPage, errors::NotFound, home::HomePage, login::LoginPage,
-    new_request::NewRequestPage, queue::QueuePage, request::RequestPage, requests::RequestsPage,
+    account::AccountPage,
+    admin::AdminPage,
+    catalog::CatalogPage,
+    errors::NotFound,
+    home::HomePage,
+    login::LoginPage,
+    new_request::{EditRequestPage, NewRequestPage},
+    queue::QueuePage,
+    request::RequestPage,
+    requests::RequestsPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -72,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/requests/new") view=CatalogPage ssr=SsrMode::Async />
                     <Route path=path!("/requests/new/:module") view=NewRequestPage ssr=SsrMode::Async />
                     <Route path=path!("/requests/:number") view=RequestPage ssr=SsrMode::Async />
+                    <Route path=path!("/requests/:number/edit") view=EditRequestPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -24,6 +24,96 @@ pub fn valid_key(key: &str) -> bool {
 /// Checks `draft` for `me` and renders it as request `number` (`None`: a preview before the
 /// request has a number).
 pub fn prepare(settings: &Settings, module: &Module, draft: &Draft, me: &Me, number: Option<i64>) -> Prepared {
+    prepare_with(settings, module, draft, me, number, None)
+}
+
+/// What an edit starts from: the stored request.
+#[derive(Clone, Debug)]
+pub struct EditBase {
+    pub number: i64,
+    pub version: i64,
+    pub revision: i64,
+    /// The original requester (the file's header keeps naming them).
+    pub requester: String,
+    pub previous_inputs: Vec<(String, domain::catalog::Value)>,
+    /// The module version the request was made with (a catalog reload never changes it).
+    pub module: Arc<Module>,
+    pub team: String,
+    pub environment: String,
+    pub instance_name: String,
+    pub justification: String,
+    pub form: domain::form::FormState,
+}
+
+impl EditBase {
+    /// Team, environment and instance name are the request's: a change of any of them is a
+    /// new request, whatever the form posted.
+    pub fn fix(&self, draft: &mut Draft) {
+        draft.team = self.team.clone();
+        draft.environment = self.environment.clone();
+        draft.instance_name = self.instance_name.clone();
+    }
+
+    /// The stored revision as a form.
+    pub fn draft(&self) -> Draft {
+        Draft {
+            environment: self.environment.clone(),
+            team: self.team.clone(),
+            instance_name: self.instance_name.clone(),
+            justification: self.justification.clone(),
+            inputs: self.form.clone(),
+        }
+    }
+
+    /// Where drafts of this edit are kept in the session (never mistaken for a new request's).
+    pub fn session_module(&self) -> String {
+        format!("edit:{}", self.number)
+    }
+}
+
+/// Loads request `number` for editing by `me`: members of the requesting team only, while it
+/// is in review or changes were requested. Errors are for people to read.
+#[cfg(feature = "ssr")]
+pub async fn edit_base(db: &backend::Db, me: &Me, number: i64) -> Result<Option<EditBase>, String> {
+    use domain::request::Status;
+    let Some(detail) = backend::requests::get(db, number).await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    if !me.teams.iter().any(|t| t.slug == detail.summary.team) {
+        return Ok(None);
+    }
+    if !matches!(detail.summary.status, Status::InReview | Status::ChangesRequested) {
+        return Err(format!(
+            "Request #{number} is {}; it can be edited while in review or when changes were requested.",
+            detail.summary.status.label()
+        ));
+    }
+    let r = detail.revision;
+    Ok(Some(EditBase {
+        number,
+        version: detail.version,
+        revision: r.number,
+        requester: detail.summary.requester,
+        previous_inputs: r.inputs,
+        module: Arc::new(r.module),
+        team: detail.summary.team,
+        environment: detail.summary.environment,
+        instance_name: detail.summary.instance_name,
+        justification: r.justification,
+        form: r.form,
+    }))
+}
+
+/// [`prepare`] for an edit of `base` (routing sees the inputs that changed; the header keeps
+/// the original requester), or a new request when `base` is `None`.
+pub fn prepare_with(
+    settings: &Settings,
+    module: &Module,
+    draft: &Draft,
+    me: &Me,
+    number: Option<i64>,
+    base: Option<&EditBase>,
+) -> Prepared {
     let mut evaluation = evaluate(module, draft);
     let environment = settings.environment(&draft.environment).cloned();
     if environment.is_none() {
@@ -46,7 +136,7 @@ pub fn prepare(settings: &Settings, module: &Module, draft: &Draft, me: &Me, num
         );
     }
     let routing = environment.as_ref().map(|env| {
-        let changed = changed_inputs(None, &evaluation.inputs);
+        let changed = changed_inputs(base.map(|b| b.previous_inputs.as_slice()), &evaluation.inputs);
         settings.routing.route(&RoutingFacts {
             environment: &env.name,
             module: &module.id,
@@ -71,7 +161,7 @@ pub fn prepare(settings: &Settings, module: &Module, draft: &Draft, me: &Me, num
         let ctx = RenderContext {
             request_number: u64::try_from(number).unwrap_or(0),
             request_url: &url,
-            requester: &me.login,
+            requester: base.map_or(me.login.as_str(), |b| b.requester.as_str()),
         };
         match render_module(&render_input(module, draft, &evaluation, &ctx)) {
             Ok(content) => preview.content = Some(content),

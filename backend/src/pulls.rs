@@ -139,3 +139,23 @@ pub async fn update(
     .await?;
     Ok(())
 }
+
+/// Infradesk pushed `head` to the branch: it is the rendered head and the current head, with
+/// no checks yet and nothing changed outside.
+pub async fn record_push(
+    tx: &mut Transaction<'static, Any>,
+    now_ms: i64,
+    request_id: i64,
+    head: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE pull_requests SET rendered_head = $1, head_sha = $1, checks_status = NULL, checks_detail = NULL, \
+         changed_outside = 0, updated_at_ms = $2 WHERE request_id = $3",
+    )
+    .bind(head)
+    .bind(now_ms)
+    .bind(request_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

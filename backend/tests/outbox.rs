@@ -422,3 +422,57 @@ async fn cancelling_closes_the_pull_request_with_a_comment_and_deletes_the_branc
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_edit_is_a_new_revision_and_a_new_commit_on_the_same_pull_request() {
+    each_db(|db| async move {
+        let p = people(&db).await;
+        let s = setup();
+        let w = worker(&db, &s);
+        let n = submit(&db, "k-1", "orders-db", p.alice).await;
+        w.run_due().await.unwrap();
+        let branch = format!("infradesk/{n}-orders-db");
+        let path = format!("envs/dev/request-{n}.tf");
+        let edit = |version: i64, content: &str, justification: &'static str| backend::requests::Edit {
+            number: n,
+            expected_version: version,
+            author_id: p.alice,
+            author_login: "alice",
+            inputs: &[],
+            form: Box::leak(Box::default()),
+            routing: serde_json::json!({"rule": "default", "reviewers": [], "sla_hours": null, "auto_approve": false}),
+            checks: &[],
+            justification,
+            rendered: backend::requests::Rendered { content: content.to_owned(), path: path.clone() },
+        };
+        let unchanged = backend::requests::edit(&db, T0, edit(3, &format!("# request #{n}\n"), "because")).await;
+        assert!(unchanged.unwrap_err().to_string().starts_with("nothing changed"));
+        let stale = backend::requests::edit(&db, T0, edit(2, "# v2\n", "because")).await;
+        assert!(stale.unwrap_err().to_string().contains("changed by someone else"));
+        let mut moved = edit(3, "# v2\n", "because");
+        moved.rendered.path = "envs/dev/elsewhere.tf".into();
+        assert!(matches!(
+            backend::requests::edit(&db, T0, moved).await,
+            Err(backend::requests::EditError::PathChanged { .. })
+        ));
+
+        assert_eq!(backend::requests::edit(&db, T0, edit(3, "# v2\n", "bigger disk")).await.unwrap(), 2);
+        assert_eq!(status(&db, n).await, "in_review");
+        assert_eq!(w.run_due().await.unwrap(), 1);
+        assert_eq!(git(&s, &["rev-list", "--count", &format!("main..{branch}")]), "2");
+        assert_eq!(git(&s, &["show", &format!("{branch}:{path}")]), "# v2");
+        assert_eq!(git(&s, &["log", "-1", "--format=%s", &branch]), format!("Revision 2 of Infradesk request #{n}"));
+        let pulls: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(s.git.path().join(".git/infradesk/pulls.json")).unwrap()).unwrap();
+        let body = pulls["pulls"][0]["body"].as_str().unwrap();
+        assert!(body.contains("| Revision | 2 |") && body.contains("bigger disk"), "{body}");
+        let record = backend::pulls::of_request(&db, n).await.unwrap().unwrap();
+        assert_eq!(record.rendered_head, git(&s, &["rev-parse", &branch]));
+        assert_eq!(record.head_sha, record.rendered_head);
+        assert_eq!(s.git.list_open_pull_requests().await.unwrap().len(), 1, "the same pull request");
+        assert_eq!(events(&db, n).await.last().map(String::as_str), Some("request.edited"));
+        let revisions = count(&db, &format!("SELECT COUNT(*) FROM request_revisions WHERE request_id = {n}")).await;
+        assert_eq!(revisions, 2);
+    })
+    .await;
+}

@@ -7,7 +7,7 @@
 CREATE TABLE outbox_jobs (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     request_id      BIGINT  NOT NULL REFERENCES requests (id),
-    -- open_pr | close_pr
+    -- open_pr | update_pr | close_pr
     kind            TEXT    NOT NULL,
     -- pending (waiting or running) | done | failed (gave up; an admin may retry)
     state           TEXT    NOT NULL,

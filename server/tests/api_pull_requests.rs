@@ -144,3 +144,73 @@ async fn the_requesting_team_cancels_and_the_pull_request_is_closed() {
         assert!(html.contains("Pull request #1 (closed)") && !html.contains("Cancel request #1"), "{html}");
     }
 }
+
+fn edit_form<'a>(key: &'a str, version: &'a str, storage: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut form = valid_form(key, "orders-db");
+    form.retain(|(k, _)| *k != "allocated_storage" && *k != "#environment" && *k != "#team");
+    // Posted values for what an edit cannot change are ignored.
+    form.extend([("allocated_storage", storage), ("#version", version), ("#environment", "prod"), ("#team", "search")]);
+    form
+}
+
+#[tokio::test]
+async fn an_edit_makes_a_new_revision_and_a_new_commit_on_the_pull_request() {
+    for dialect in dialects() {
+        let app = spawn_demo_app(dialect).await;
+        let repo = app.data_dir().join("infra-repo");
+        app.sign_in("dev").await;
+        submit(&app, "orders-db").await;
+        wait_for_status(&app, 1, "in_review").await;
+        assert!(app.get("/requests/1").await.html().contains("Edit (new revision)"));
+
+        let page = app.get("/requests/1/edit").await;
+        assert_eq!(page.status, 200);
+        let html = page.html();
+        assert!(html.contains("Edit request #1") && html.contains("Save revision 2"), "{html}");
+        let key = form_key(&page.body);
+
+        // An invalid value keeps the form, with the error, and stores nothing.
+        let bad = app.post_form("/requests/1/edit", &edit_form(&key, "3", "5")).await;
+        let back = bad.location().unwrap().to_owned();
+        assert!(back.starts_with(&format!("/requests/1/edit?draft={key}")), "{back}");
+        let html = app.get(&back).await.html();
+        assert!(html.contains("value=\"5\""), "the typed value is kept");
+        assert_eq!(app.count_rows("SELECT COUNT(*) FROM request_revisions", None).await, 1);
+
+        // A stale version is refused with the reason.
+        app.post_form("/requests/1/edit", &edit_form(&key, "2", "80")).await;
+        assert!(app.get(&back).await.html().contains("changed by someone else meanwhile"));
+
+        app.post_form("/requests/1/edit", &edit_form(&key, "3", "80")).await.assert_redirect("/requests/1");
+        assert_eq!(app.count_rows("SELECT COUNT(*) FROM request_revisions", None).await, 2);
+        let html = app.get("/requests/1").await.html();
+        assert!(html.contains("Revision 2 saved"), "{html}");
+        let storage_line = |text: &str| {
+            text.lines().any(|l| l.trim_start().starts_with("allocated_storage") && l.trim_end().ends_with("= 80"))
+        };
+        assert!(storage_line(&html), "the page shows the new file");
+
+        // The worker pushes revision 2 to the same branch.
+        let file = "infradesk/1-orders-db:environments/dev/rds-postgresql-orders-db.tf";
+        for _ in 0..100 {
+            if storage_line(&git(&repo, &["show", file])) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(storage_line(&git(&repo, &["show", file])));
+        assert_eq!(git(&repo, &["rev-list", "--count", "main..infradesk/1-orders-db"]), "2");
+        assert_eq!(app.count_audit("request.edited").await, 1);
+        let row: (String, String) = sqlx::query_as("SELECT environment, status FROM requests WHERE id = 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(row, ("dev".to_owned(), "in_review".to_owned()), "environment unchanged");
+
+        // Someone outside the team cannot edit.
+        app.logout().await;
+        app.sign_in("sre").await;
+        assert_eq!(app.get("/requests/1/edit").await.status, 404);
+        assert_eq!(app.post_form("/requests/1/edit", &edit_form(&key, "5", "90")).await.status, 404);
+    }
+}

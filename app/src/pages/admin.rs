@@ -103,7 +103,11 @@ fn JobsTable(jobs: Vec<JobRow>) -> impl IntoView {
                         <thead><tr><th scope="col">"Job"</th><th scope="col">"Request"</th><th scope="col">"Work"</th><th scope="col">"State"</th><th scope="col">"Attempts"</th><th scope="col">"Waiting for"</th><th scope="col">"Last error"</th><th scope="col"></th></tr></thead>
                         <tbody>
                             {jobs.into_iter().map(|j| {
-                                let work = if j.kind == "open_pr" { "open pull request" } else { "close pull request" };
+                                let work = match j.kind.as_str() {
+                                    "open_pr" => "open pull request",
+                                    "update_pr" => "push new revision",
+                                    _ => "close pull request",
+                                };
                                 let next = if j.state == "failed" { "an admin".to_owned() } else { format!("next try {}", crate::pages::format_time(j.next_try_ms)) };
                                 view! {
                                     <tr data-testid=format!("job-{}", j.id)>

@@ -44,6 +44,8 @@ pub struct RequestView {
     pub version: i64,
     /// Members of the requesting team and admins, while the request is still open.
     pub can_cancel: bool,
+    /// Members of the requesting team, while in review or when changes were requested.
+    pub can_edit: bool,
 }
 
 /// Where the request's pull request stands.
@@ -72,6 +74,7 @@ pub struct PullView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobState {
     pub id: i64,
+    pub kind: String,
     pub state: String,
     pub attempts: i64,
     pub next_try_ms: i64,
@@ -102,6 +105,11 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
             | domain::request::Status::Failed
     );
     let can_cancel = cancellable && (member || me.is_admin);
+    let can_edit = member
+        && matches!(
+            detail.summary.status,
+            domain::request::Status::InReview | domain::request::Status::ChangesRequested
+        );
     let version = detail.version;
     if !(member || me.is_reviewer() || me.is_admin) {
         return Err(not_found());
@@ -152,6 +160,7 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
         delivery,
         version,
         can_cancel,
+        can_edit,
     })
 }
 
@@ -170,6 +179,7 @@ async fn delivery(state: &crate::state::AppState, number: i64, is_admin: bool) -
     let jobs = backend::outbox::jobs_of(&state.db, number).await.map_err(AppError::internal)?;
     let job = jobs.into_iter().find(|j| j.state != "done").map(|j| JobState {
         id: j.id,
+        kind: j.kind,
         state: j.state,
         attempts: j.attempts,
         next_try_ms: j.run_at_ms,
@@ -229,6 +239,9 @@ fn RequestBody(view: RequestView) -> impl IntoView {
                     <dt>"Content hash"</dt><dd><code class="hash">{view.content_hash.clone()}</code></dd>
                 </dl>
                 <DeliveryPanel number=view.number status=view.status.clone() delivery=view.delivery.clone() />
+                {view.can_edit.then(|| view! {
+                    <p><a class="button secondary" href=format!("/requests/{}/edit", view.number) data-testid="edit-request">"Edit (new revision)"</a></p>
+                })}
                 {view.can_cancel.then(|| view! { <CancelForm number=view.number version=view.version /> })}
                 <h2>"Justification"</h2>
                 <p class="pre-wrap">{if view.justification.trim().is_empty() { "—".to_owned() } else { view.justification.clone() }}</p>
@@ -263,15 +276,20 @@ fn RequestBody(view: RequestView) -> impl IntoView {
 #[component]
 fn DeliveryPanel(number: i64, status: String, delivery: Delivery) -> impl IntoView {
     let job_line = delivery.job.clone().map(|job| {
+        let (doing, waiting) = match job.kind.as_str() {
+            "update_pr" => ("Updating the pull request", "Pushing the new revision to the pull request."),
+            "close_pr" => ("Closing the pull request", "Closing the pull request."),
+            _ => ("Opening the pull request", "Waiting for the pull request to be opened."),
+        };
         let text = match (job.state.as_str(), &job.last_error) {
-            ("failed", Some(e)) => format!("Opening the pull request failed: {e}"),
-            ("failed", None) => "Opening the pull request failed.".to_owned(),
+            ("failed", Some(e)) => format!("{doing} failed: {e}"),
+            ("failed", None) => format!("{doing} failed."),
             (_, Some(e)) => format!(
                 "Attempt {} failed ({e}); trying again at {}.",
                 job.attempts,
                 crate::pages::format_time(job.next_try_ms)
             ),
-            (_, None) => "Waiting for the pull request to be opened.".to_owned(),
+            (_, None) => waiting.to_owned(),
         };
         let class = if job.state == "failed" { "flash flash-error" } else { "muted" };
         view! { <p class=class data-testid="delivery-job">{text}</p> }

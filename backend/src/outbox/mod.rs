@@ -24,6 +24,8 @@ use crate::db::{Db, DbError, Dialect};
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     OpenPr,
+    /// Push the current revision to the branch and update the description (after an edit).
+    UpdatePr,
     ClosePr,
 }
 
@@ -31,6 +33,7 @@ impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::OpenPr => "open_pr",
+            JobKind::UpdatePr => "update_pr",
             JobKind::ClosePr => "close_pr",
         }
     }
@@ -38,6 +41,7 @@ impl JobKind {
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "open_pr" => JobKind::OpenPr,
+            "update_pr" => JobKind::UpdatePr,
             "close_pr" => JobKind::ClosePr,
             _ => return None,
         })
@@ -47,6 +51,7 @@ impl JobKind {
     pub fn cost(self) -> u32 {
         match self {
             JobKind::OpenPr => 5,
+            JobKind::UpdatePr => 2,
             JobKind::ClosePr => 3,
         }
     }

@@ -191,6 +191,7 @@ impl Worker {
         }
         let result = match job.kind {
             JobKind::OpenPr => self.open_pr(job).await,
+            JobKind::UpdatePr => self.update_pr(job).await,
             JobKind::ClosePr => self.close_pr(job).await,
         };
         match result {
@@ -356,6 +357,47 @@ impl Worker {
             }
             Err(e) => return Err(e.into()),
         }
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+
+    /// After an edit: the re-rendered file as a new commit on the same branch, and the
+    /// description rewritten for the new revision.
+    async fn update_pr(&self, job: &Claimed) -> Result<(), JobError> {
+        let detail = self.detail(job.request_id).await?;
+        let Some(record) = pulls::of_request(&self.db, job.request_id).await? else {
+            return Err(JobError::Vcs(VcsError::Rejected(format!(
+                "request #{} has no pull request to update",
+                job.request_id
+            ))));
+        };
+        let s = &detail.summary;
+        let change_set = ChangeSet {
+            branch: record.branch.clone(),
+            base: self.config.base_branch.clone(),
+            message: format!("Revision {} of Infradesk request #{}", detail.revision.number, s.number),
+            author: Author {
+                name: detail.revision.author.clone(),
+                email: format!("{}@users.infradesk", detail.revision.author),
+            },
+            files: vec![FileChange {
+                path: detail.revision.path.clone(),
+                content: Some(detail.revision.rendered.clone()),
+            }],
+        };
+        let commit = self.vcs.commit_change(&change_set).await?;
+        self.fault("after_commit")?;
+        let draft = self.draft(&detail, record.branch.clone()).await?;
+        let number = u64::try_from(record.number).unwrap_or_default();
+        self.vcs.update_pull_request(number, &draft.title, &draft.body).await?;
+        self.fault("before_record")?;
+        let now = self.clock.now_ms();
+        let mut tx = self.db.begin_write().await?;
+        if !super::finish(&mut tx, now, job).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(JobError::Crash("claim lost".into()));
+        }
+        pulls::record_push(&mut tx, now, job.request_id, &commit.sha).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(())
     }

@@ -13,10 +13,12 @@
 
 mod cancel;
 pub mod change;
+mod edit;
 mod query;
 mod submit;
 
 pub use cancel::cancel;
+pub use edit::{Edit, EditError, edit};
 pub use query::{ListQuery, Page, RequestDetail, RequestSummary, Revision, Scope, get, list, user_team_ids};
 pub use submit::submit;
 

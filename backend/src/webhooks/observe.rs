@@ -152,6 +152,17 @@ async fn new_head(
     if head.is_empty() || head == record.head_sha {
         return Ok(Applied::Ignored("nothing new".into()));
     }
+    // Infradesk is pushing a new revision right now: this head is probably its own, and the
+    // worker records it; a foreign push is still caught by the next event or reconcile.
+    let pushing = sqlx::query(
+        "SELECT 1 AS one FROM outbox_jobs WHERE request_id = $1 AND kind = 'update_pr' AND state = 'pending'",
+    )
+    .bind(record.request_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if pushing.is_some() {
+        return Ok(Applied::Ignored(format!("head {head} arrived while Infradesk pushes a new revision")));
+    }
     let outside = head != record.rendered_head;
     // A new head has no checks yet.
     sqlx::query(

@@ -40,6 +40,8 @@ pub mod control {
     pub const KEY: &str = "#key";
     /// The submit button pressed: `submit`, `preview`, `environment`, `add:<path>`, `remove:<path>[i]`.
     pub const OP: &str = "#op";
+    /// On an edit form: the request version the form was loaded at.
+    pub const VERSION: &str = "#version";
 }
 
 /// An environment as requesters see it: one AWS account and region, one directory in the

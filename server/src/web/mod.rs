@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod context;
+pub mod edit;
 pub mod jobs;
 pub mod ops;
 pub mod origin;
@@ -109,6 +110,7 @@ pub fn router(config: &Config, app_state: AppState, store: DbSessionStore, extra
         .route("/account/password", post(auth::change_password))
         .route("/requests/new/{module}", post(requests::submit_form))
         .route("/requests/{number}/cancel", post(requests::cancel))
+        .route("/requests/{number}/edit", post(edit::save))
         .route("/admin/catalog/reload", post(requests::reload_catalog))
         .route("/admin/jobs/{id}/retry", post(jobs::retry_job))
         .route("/healthz", get(ops::healthz))

@@ -124,13 +124,13 @@ pub async fn submit_form(
 }
 
 /// `add:tags` → `#f-tags`; `remove:rules[2]` → `#f-rules`: back to the list that changed.
-fn row_anchor(op: &str) -> String {
+pub(super) fn row_anchor(op: &str) -> String {
     let path = op.split_once(':').map_or("", |(_, p)| p);
     let path = path.strip_suffix(']').and_then(|p| p.rfind('[').map(|i| &p[..i])).unwrap_or(path);
     format!("#field-{}", domain::request::top_level(path))
 }
 
-async fn keep(
+pub(super) async fn keep(
     session: &Session,
     key: &str,
     module: &str,
@@ -150,7 +150,7 @@ async fn keep(
     session.insert(DRAFT_KEYS, keys).await
 }
 
-async fn forget(session: &Session, key: &str) -> Result<(), tower_sessions::session::Error> {
+pub(super) async fn forget(session: &Session, key: &str) -> Result<(), tower_sessions::session::Error> {
     session.remove_value(&draft_session_key(key)).await?;
     let mut keys: Vec<String> = session.get(DRAFT_KEYS).await?.unwrap_or_default();
     keys.retain(|k| k != key);

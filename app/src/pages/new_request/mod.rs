@@ -1,4 +1,5 @@
-//! The request form for one catalog module (`/requests/new/:module`).
+//! The request form for one catalog module (`/requests/new/:module`), also used to edit a
+//! request in review (`/requests/:number/edit`).
 //!
 //! The form is a plain HTML form posting to the server's `/requests/new/:module` handler,
 //! so everything works without JavaScript: preview, submit and adding or removing rows are
@@ -60,6 +61,48 @@ pub async fn load_request_form(module: String, draft: Option<String>) -> Result<
         show_errors,
         prepared,
         submit_error,
+        editing: None,
+    })
+}
+
+/// The form of an existing request, for a new revision (`/requests/:number/edit`).
+#[server(prefix = "/api", endpoint = "edit_form")]
+pub async fn load_edit_form(number: i64, draft: Option<String>) -> Result<FormPage, AppError> {
+    use crate::state::{app_state, require_me};
+    let me = require_me()?;
+    let state = app_state()?;
+    let base = match crate::requesting::edit_base(&state.db, &me, number).await {
+        Ok(Some(base)) => base,
+        Ok(None) => {
+            crate::state::set_status(http::StatusCode::NOT_FOUND);
+            return Err(AppError::Invalid(format!("There is no request #{number} you can edit.")));
+        }
+        Err(why) => {
+            crate::state::set_status(http::StatusCode::CONFLICT);
+            return Err(AppError::Invalid(why));
+        }
+    };
+    let stored = match draft.filter(|k| crate::requesting::valid_key(k)) {
+        Some(key) => load_draft(&key).await.filter(|s| s.module == base.session_module()).map(|s| (key, s)),
+        None => None,
+    };
+    let (key, mut draft, show_errors, submit_error) = match stored {
+        Some((key, s)) => (key, s.draft, s.show_errors, s.submit_error),
+        None => (uuid::Uuid::new_v4().to_string(), base.draft(), false, None),
+    };
+    base.fix(&mut draft);
+    let prepared =
+        crate::requesting::prepare_with(&state.settings, &base.module, &draft, &me, Some(number), Some(&base));
+    Ok(FormPage {
+        module: (*base.module).clone(),
+        environments: state.settings.environments.clone(),
+        teams: vec![base.team.clone()],
+        draft,
+        key,
+        show_errors,
+        prepared,
+        submit_error,
+        editing: Some(model::Editing { number, version: base.version, next_revision: base.revision + 1 }),
     })
 }
 
@@ -72,14 +115,64 @@ async fn load_draft(key: &str) -> Option<model::StoredDraft> {
 
 /// Checks and previews the form as it is now (the browser calls this as the user types).
 #[server(prefix = "/api", endpoint = "request_preview", input = leptos::server_fn::codec::Json)]
-pub async fn preview_request(module: String, pairs: Vec<(String, String)>) -> Result<Prepared, AppError> {
+pub async fn preview_request(
+    module: String,
+    pairs: Vec<(String, String)>,
+    editing: Option<i64>,
+) -> Result<Prepared, AppError> {
     let me = crate::state::require_me()?;
     let state = crate::state::app_state()?;
+    if let Some(number) = editing {
+        let base = crate::requesting::edit_base(&state.db, &me, number)
+            .await
+            .map_err(AppError::Invalid)?
+            .ok_or_else(|| AppError::Invalid(format!("There is no request #{number} you can edit.")))?;
+        let (mut draft, _, _) = Draft::from_pairs(pairs);
+        base.fix(&mut draft);
+        return Ok(crate::requesting::prepare_with(
+            &state.settings,
+            &base.module,
+            &draft,
+            &me,
+            Some(number),
+            Some(&base),
+        ));
+    }
     let Some(found) = crate::requesting::module(&state, &module) else {
         return Err(AppError::Invalid(format!("There is no module {module:?} in the catalog.")));
     };
     let (draft, _, _) = Draft::from_pairs(pairs);
     Ok(crate::requesting::prepare(&state.settings, &found, &draft, &me, None))
+}
+
+#[component]
+pub fn EditRequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let page = Resource::new_blocking(
+        move || {
+            let number = params.read().get("number").and_then(|n| n.parse::<i64>().ok());
+            (number, query.read().get("draft"))
+        },
+        |(number, draft)| async move {
+            match number {
+                Some(n) => load_edit_form(n, draft).await,
+                None => {
+                    Err(AppError::Invalid("A request number is a whole number, e.g. /requests/42/edit.".to_owned()))
+                }
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <RequestForm page /> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }
 
 #[component]
@@ -104,7 +197,7 @@ pub fn NewRequestPage() -> impl IntoView {
 
 #[component]
 fn RequestForm(page: FormPage) -> impl IntoView {
-    let FormPage { module, environments, teams, draft, key, show_errors, prepared, submit_error } = page;
+    let FormPage { module, environments, teams, draft, key, show_errors, prepared, submit_error, editing } = page;
     let prepared = RwSignal::new(prepared);
     let show_all = RwSignal::new(show_errors);
     let touched = RwSignal::new(std::collections::BTreeSet::<String>::new());
@@ -116,11 +209,14 @@ fn RequestForm(page: FormPage) -> impl IntoView {
         }
         prepared.with(|p| p.evaluation.errors_for(&field).map(FieldError::to_string).collect())
     };
-    let on_input = live_checks(module, prepared, touched);
+    let on_input = live_checks(module, prepared, touched, editing.map(|e| e.number));
     let id = module.with_value(|m| m.id.clone());
     let title = module.with_value(|m| m.title.clone());
     let environment = draft.environment.clone();
-    let action = format!("/requests/new/{id}");
+    let action = match editing {
+        Some(e) => format!("/requests/{}/edit", e.number),
+        None => format!("/requests/new/{id}"),
+    };
     let (basic, advanced): (Vec<Field>, Vec<Field>) =
         module.with_value(|m| m.fields.iter().filter(|f| shown(f)).cloned().partition(|f| !f.advanced));
     let state = StoredValue::new(draft.inputs.clone());
@@ -139,46 +235,74 @@ fn RequestForm(page: FormPage) -> impl IntoView {
         <Title text=format!("Request: {title}") />
         <div class="request-layout">
             <section class="panel">
-                <p><a href="/requests/new">"← All modules"</a></p>
-                <h1>{title.clone()}</h1>
+                {match editing {
+                    Some(e) => view! {
+                        <p><a href=format!("/requests/{}", e.number)>{format!("← Request #{}", e.number)}</a></p>
+                        <h1>{format!("Edit request #{}: {title}", e.number)}</h1>
+                        <p class="muted">{format!("Saving makes revision {}: a new commit on the same pull request, routed again for the inputs that changed.", e.next_revision)}</p>
+                    }.into_any(),
+                    None => view! {
+                        <p><a href="/requests/new">"← All modules"</a></p>
+                        <h1>{title.clone()}</h1>
+                    }.into_any(),
+                }}
                 <p class="muted">{module.with_value(|m| m.description.clone())}</p>
                 {submit_error.map(|e| view! { <p class="flash flash-error" role="alert" data-testid="submit-error">{e}</p> })}
                 <form method="post" action=action class="request-form" novalidate=true on:input=on_input.clone() on:change=on_input
                     data-testid="request-form">
                     <input type="hidden" name=control::KEY value=key />
-                    <fieldset>
-                        <legend>"Request"</legend>
-                        <div class="field">
-                            <label for="f-team">"Team"</label>
-                            <select id="f-team" name=control::TEAM>
-                                {teams.iter().map(|t| view! { <option value=t.clone() selected=*t == draft.team>{t.clone()}</option> }).collect_view()}
-                            </select>
-                            <FieldErrors errors=Signal::derive(move || errors_for(request::TEAM)) />
-                        </div>
-                        <div class="field">
-                            <label for="f-environment">"Environment"</label>
-                            <select id="f-environment" name=control::ENVIRONMENT>
-                                {environments.iter().map(|e| {
-                                    let label = format!("{} (account {}, {})", e.name, e.aws_account_id, e.region);
-                                    view! { <option value=e.name.clone() selected=e.name == draft.environment>{label}</option> }
-                                }).collect_view()}
-                            </select>
-                            <button type="submit" name=control::OP value="environment" class="secondary small" formnovalidate=true>
-                                "Apply environment"
-                            </button>
-                            <small>"Limits and fixed values depend on the environment."</small>
-                            <FieldErrors errors=Signal::derive(move || errors_for(request::ENVIRONMENT)) />
-                        </div>
-                        <div class="field">
-                            <label for="f-instance-name">"Instance name" <span class="required" aria-hidden="true">" *"</span></label>
-                            <input type="text" id="f-instance-name" name=control::INSTANCE_NAME value=draft.instance_name.clone()
-                                autocomplete="off" spellcheck="false" aria-describedby="f-instance-name-help"
-                                placeholder=module.with_value(|m| m.naming.example.clone().unwrap_or_default()) />
-                            <small id="f-instance-name-help">{module.with_value(|m| format!(
-                                "Lowercase letters, digits and '-', at most {} characters; unique in the environment.", m.naming.max_length))}</small>
-                            <FieldErrors errors=Signal::derive(move || errors_for(request::INSTANCE_NAME)) />
-                        </div>
-                    </fieldset>
+                    {match editing {
+                        Some(e) => view! {
+                            <input type="hidden" name=control::VERSION value=e.version.to_string() />
+                            <input type="hidden" name=control::TEAM value=draft.team.clone() />
+                            <input type="hidden" name=control::ENVIRONMENT value=draft.environment.clone() />
+                            <input type="hidden" name=control::INSTANCE_NAME value=draft.instance_name.clone() />
+                            <fieldset>
+                                <legend>"Request"</legend>
+                                <dl class="facts" data-testid="edit-fixed">
+                                    <dt>"Team"</dt><dd>{draft.team.clone()}</dd>
+                                    <dt>"Environment"</dt><dd>{draft.environment.clone()}</dd>
+                                    <dt>"Instance name"</dt><dd><code>{draft.instance_name.clone()}</code></dd>
+                                </dl>
+                                <small>"A different team, environment or name is a new request."</small>
+                            </fieldset>
+                        }.into_any(),
+                        None => view! {
+                            <fieldset>
+                                <legend>"Request"</legend>
+                                <div class="field">
+                                    <label for="f-team">"Team"</label>
+                                    <select id="f-team" name=control::TEAM>
+                                        {teams.iter().map(|t| view! { <option value=t.clone() selected=*t == draft.team>{t.clone()}</option> }).collect_view()}
+                                    </select>
+                                    <FieldErrors errors=Signal::derive(move || errors_for(request::TEAM)) />
+                                </div>
+                                <div class="field">
+                                    <label for="f-environment">"Environment"</label>
+                                    <select id="f-environment" name=control::ENVIRONMENT>
+                                        {environments.iter().map(|e| {
+                                            let label = format!("{} (account {}, {})", e.name, e.aws_account_id, e.region);
+                                            view! { <option value=e.name.clone() selected=e.name == draft.environment>{label}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    <button type="submit" name=control::OP value="environment" class="secondary small" formnovalidate=true>
+                                        "Apply environment"
+                                    </button>
+                                    <small>"Limits and fixed values depend on the environment."</small>
+                                    <FieldErrors errors=Signal::derive(move || errors_for(request::ENVIRONMENT)) />
+                                </div>
+                                <div class="field">
+                                    <label for="f-instance-name">"Instance name" <span class="required" aria-hidden="true">" *"</span></label>
+                                    <input type="text" id="f-instance-name" name=control::INSTANCE_NAME value=draft.instance_name.clone()
+                                        autocomplete="off" spellcheck="false" aria-describedby="f-instance-name-help"
+                                        placeholder=module.with_value(|m| m.naming.example.clone().unwrap_or_default()) />
+                                    <small id="f-instance-name-help">{module.with_value(|m| format!(
+                                        "Lowercase letters, digits and '-', at most {} characters; unique in the environment.", m.naming.max_length))}</small>
+                                    <FieldErrors errors=Signal::derive(move || errors_for(request::INSTANCE_NAME)) />
+                                </div>
+                            </fieldset>
+                        }.into_any(),
+                    }}
                     <fieldset>
                         <legend>"Settings"</legend>
                         {basic_views}
@@ -196,7 +320,12 @@ fn RequestForm(page: FormPage) -> impl IntoView {
                         <FieldErrors errors=Signal::derive(move || errors_for(request::JUSTIFICATION)) />
                     </div>
                     <div class="actions">
-                        <button type="submit" name=control::OP value="submit" data-testid="submit">"Submit request"</button>
+                        <button type="submit" name=control::OP value="submit" data-testid="submit">
+                            {match editing {
+                                Some(e) => format!("Save revision {}", e.next_revision),
+                                None => "Submit request".to_owned(),
+                            }}
+                        </button>
                         <button type="submit" name=control::OP value="preview" class="secondary" formnovalidate=true>"Preview"</button>
                     </div>
                 </form>
@@ -272,6 +401,7 @@ fn live_checks(
     module: StoredValue<Module>,
     prepared: RwSignal<Prepared>,
     touched: RwSignal<std::collections::BTreeSet<String>>,
+    editing: Option<i64>,
 ) -> impl Fn(leptos::ev::Event) + Clone + 'static {
     #[cfg(target_arch = "wasm32")]
     {
@@ -321,7 +451,7 @@ fn live_checks(
             let handle = set_timeout_with_handle(
                 move || {
                     leptos::task::spawn_local(async move {
-                        if let Ok(fresh) = preview_request(id, pairs).await
+                        if let Ok(fresh) = preview_request(id, pairs, editing).await
                             && sequence.load(Ordering::SeqCst) == this
                         {
                             prepared.set(fresh);
@@ -336,7 +466,7 @@ fn live_checks(
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let _ = (module, prepared, touched);
+        let _ = (module, prepared, touched, editing);
         |_ev: leptos::ev::Event| {}
     }
 }

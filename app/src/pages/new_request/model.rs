@@ -23,6 +23,17 @@ pub struct FormPage {
     pub prepared: Prepared,
     /// Why the last submit was refused as a whole (e.g. the instance name is taken).
     pub submit_error: Option<String>,
+    /// Set when the form edits an existing request instead of making a new one.
+    pub editing: Option<Editing>,
+}
+
+/// The request an edit form changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Editing {
+    pub number: i64,
+    /// The version the form was loaded at (optimistic concurrency on save).
+    pub version: i64,
+    pub next_revision: i64,
 }
 
 /// The checked form and what it would become.
