@@ -8,6 +8,7 @@
 //! the caller adopts it. That is what makes the outbox exactly-once.
 
 pub mod git_cli;
+pub mod github;
 pub mod instrumented;
 pub mod local_git;
 
