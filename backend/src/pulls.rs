@@ -83,6 +83,15 @@ pub async fn of_request(db: &Db, request_id: i64) -> Result<Option<PullRecord>, 
     row.as_ref().map(from_row).transpose()
 }
 
+/// A request's pull request, read in the caller's transaction.
+pub async fn of_request_in(tx: &mut Transaction<'static, Any>, request_id: i64) -> Result<Option<PullRecord>, DbError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM pull_requests WHERE request_id = $1"))
+        .bind(request_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// By pull request number, read in the caller's transaction.
 pub async fn by_number(tx: &mut Transaction<'static, Any>, number: i64) -> Result<Option<PullRecord>, DbError> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM pull_requests WHERE number = $1"))

@@ -56,6 +56,10 @@ pub struct Delivery {
     pub job: Option<JobState>,
     /// Shown to admins on a failed job.
     pub can_retry: bool,
+    /// The requesting team may ask Infradesk to push its file again after an outside push.
+    pub can_rerender: bool,
+    /// Reviewers may accept an outside push as it is.
+    pub can_accept: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,7 +118,12 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
     if !(member || me.is_reviewer() || me.is_admin) {
         return Err(not_found());
     }
-    let delivery = delivery(&state, number, me.is_admin).await?;
+    let in_review =
+        matches!(detail.summary.status, domain::request::Status::InReview | domain::request::Status::ChangesRequested);
+    let mut delivery = delivery(&state, number, me.is_admin).await?;
+    let outside = delivery.pull.as_ref().is_some_and(|p| p.changed_outside) && in_review;
+    delivery.can_rerender = outside && me.teams.iter().any(|t| t.slug == detail.summary.team);
+    delivery.can_accept = outside && me.is_reviewer();
     let events =
         backend::audit::for_subject(&state.db, &format!("request:{number}")).await.map_err(AppError::internal)?;
     let revision = detail.revision;
@@ -186,7 +195,7 @@ async fn delivery(state: &crate::state::AppState, number: i64, is_admin: bool) -
         last_error: j.last_error,
     });
     let can_retry = is_admin && job.as_ref().is_some_and(|j| j.state == "failed");
-    Ok(Delivery { pull, job, can_retry })
+    Ok(Delivery { pull, job, can_retry, can_rerender: false, can_accept: false })
 }
 
 #[component]
@@ -315,6 +324,16 @@ fn DeliveryPanel(number: i64, status: String, delivery: Delivery) -> impl IntoVi
             <p data-testid="plan-status">"Plan: " {p.checks.clone().unwrap_or_else(|| "no checks reported yet".to_owned())}</p>
             {p.changed_outside.then(|| view! {
                 <p class="flash flash-error" role="alert" data-testid="changed-outside">"Changed outside Infradesk: someone pushed to the branch. Approvals wait until the requester re-renders or a reviewer accepts the difference."</p>
+            })}
+            {delivery.can_rerender.then(|| view! {
+                <form method="post" action=format!("/requests/{number}/rerender")>
+                    <button type="submit" class="secondary" data-testid="rerender">"Re-render: push Infradesk's file again"</button>
+                </form>
+            })}
+            {delivery.can_accept.then(|| view! {
+                <form method="post" action=format!("/requests/{number}/accept-outside-change")>
+                    <button type="submit" class="secondary" data-testid="accept-outside">{format!("Accept the pushed head {} as it is", p.head)}</button>
+                </form>
             })}
             {p.merged_without_approval.then(|| view! {
                 <p class="flash flash-error" role="alert" data-testid="merged-without-approval">"Merged on GitHub before Infradesk approved it."</p>

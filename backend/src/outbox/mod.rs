@@ -9,10 +9,13 @@
 //! Jobs of one request run in order: a job waits while an older one of the same request is
 //! pending.
 
+mod admin;
 pub mod backoff;
+mod jobs;
 mod pull_text;
 pub mod worker;
 
+pub use admin::retry;
 pub use pull_text::{branch_name, pull_request_body, pull_request_title};
 
 use serde::Serialize;

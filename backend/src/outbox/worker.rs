@@ -11,18 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::audit::Actor;
-use domain::request::Status;
 use domain::request::transition::{Event, Role};
 use serde_json::json;
 
 use super::backoff::{Backoff, Pacer};
-use super::{Claimed, JobKind, Wake, branch_name, pull_request_body, pull_request_title};
+use super::{Claimed, JobKind, Wake};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbError};
-use crate::pulls;
 use crate::requests::change::{self, Change, ChangeError};
-use crate::requests::{self, RequestDetail};
-use crate::vcs::{Author, ChangeSet, FileChange, PullRequest, PullRequestDraft, Vcs, VcsError};
+use crate::vcs::{Vcs, VcsError};
 
 /// Called at named points of a job; an `Err` stops the job there as if the process died.
 pub type FaultHook = Arc<dyn Fn(&'static str) -> Result<(), String> + Send + Sync>;
@@ -70,7 +67,7 @@ pub enum Outcome {
     Crashed(String),
 }
 
-enum JobError {
+pub(super) enum JobError {
     Vcs(VcsError),
     Db(DbError),
     Crash(String),
@@ -96,10 +93,10 @@ impl From<ChangeError> for JobError {
 }
 
 pub struct Worker {
-    db: Db,
-    vcs: Arc<dyn Vcs>,
-    clock: SharedClock,
-    config: WorkerConfig,
+    pub(super) db: Db,
+    pub(super) vcs: Arc<dyn Vcs>,
+    pub(super) clock: SharedClock,
+    pub(super) config: WorkerConfig,
     pacer: Mutex<Pacer>,
     wake: Wake,
     faults: Option<FaultHook>,
@@ -245,239 +242,10 @@ impl Worker {
         Ok(Outcome::Failed(reason))
     }
 
-    fn fault(&self, point: &'static str) -> Result<(), JobError> {
+    pub(super) fn fault(&self, point: &'static str) -> Result<(), JobError> {
         match &self.faults {
             Some(hook) => hook(point).map_err(|_| JobError::Crash(point.to_owned())),
             None => Ok(()),
         }
     }
-
-    async fn detail(&self, number: i64) -> Result<RequestDetail, JobError> {
-        requests::get(&self.db, number)
-            .await?
-            .ok_or_else(|| JobError::Vcs(VcsError::Rejected(format!("request #{number} does not exist"))))
-    }
-
-    async fn open_pr(&self, job: &Claimed) -> Result<(), JobError> {
-        let detail = self.detail(job.request_id).await?;
-        if detail.summary.status != Status::PrPending {
-            // Cancelled (or otherwise moved on) while waiting: nothing to open.
-            let mut tx = self.db.begin_write().await?;
-            super::finish(&mut tx, self.clock.now_ms(), job).await?;
-            tx.commit().await.map_err(DbError::from)?;
-            return Ok(());
-        }
-        let s = &detail.summary;
-        let branch = branch_name(s.number, &s.instance_name);
-        let change_set = ChangeSet {
-            branch: branch.clone(),
-            base: self.config.base_branch.clone(),
-            message: format!(
-                "{}\n\nInfradesk request #{}, revision {}.",
-                pull_request_title(&detail),
-                s.number,
-                detail.revision.number
-            ),
-            author: Author {
-                name: detail.revision.author.clone(),
-                email: format!("{}@users.infradesk", detail.revision.author),
-            },
-            files: vec![FileChange {
-                path: detail.revision.path.clone(),
-                content: Some(detail.revision.rendered.clone()),
-            }],
-        };
-        self.vcs.commit_change(&change_set).await?;
-        self.fault("after_commit")?;
-
-        let pr = match self.vcs.find_pull_request(&branch).await? {
-            Some(pr) if pr.state != crate::vcs::PrState::Closed => pr,
-            _ => {
-                let draft = self.draft(&detail, branch.clone()).await?;
-                match self.vcs.open_pull_request(&draft).await {
-                    Ok(pr) => pr,
-                    Err(VcsError::AlreadyExists(_)) => self.vcs.find_pull_request(&branch).await?.ok_or_else(|| {
-                        VcsError::transient(format!("a pull request for {branch} exists but was not found"))
-                    })?,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        };
-        self.fault("after_open")?;
-        self.record_opened(job, &pr).await
-    }
-
-    /// The pull request for `detail`. Reviewers are the routed teams' GitHub team slugs
-    /// (`teams.github_team_slug`; teams without one are not asked on GitHub).
-    async fn draft(&self, detail: &RequestDetail, branch: String) -> Result<PullRequestDraft, JobError> {
-        let teams = crate::accounts::list_teams(&self.db)
-            .await
-            .map_err(|e| JobError::Db(DbError::Sql(sqlx::Error::Protocol(e.to_string()))))?;
-        let github_slug = |team: &str| teams.iter().find(|t| t.slug == team).and_then(|t| t.github_team_slug.clone());
-        let s = &detail.summary;
-        let request_url = format!("{}/requests/{}", self.config.public_url, s.number);
-        let environment_line =
-            self.config.environment_lines.get(&s.environment).cloned().unwrap_or_else(|| s.environment.clone());
-        let routing: Option<domain::routing::RoutingOutcome> =
-            serde_json::from_value(detail.revision.routing.clone()).ok();
-        let team_reviewers =
-            routing.map(|r| r.reviewers.iter().filter_map(|req| github_slug(&req.team)).collect()).unwrap_or_default();
-        Ok(PullRequestDraft {
-            branch,
-            base: self.config.base_branch.clone(),
-            title: pull_request_title(detail),
-            body: pull_request_body(detail, &request_url, &environment_line),
-            labels: vec!["infradesk".into(), format!("env:{}", s.environment), format!("module:{}", s.module_id)],
-            team_reviewers,
-        })
-    }
-
-    async fn record_opened(&self, job: &Claimed, pr: &PullRequest) -> Result<(), JobError> {
-        self.fault("before_record")?;
-        let now = self.clock.now_ms();
-        let mut tx = self.db.begin_write().await?;
-        if !super::finish(&mut tx, now, job).await? {
-            tx.rollback().await.map_err(DbError::from)?;
-            return Err(JobError::Crash("claim lost".into()));
-        }
-        pulls::record_opened(&mut tx, now, job.request_id, pr).await?;
-        let change = Change {
-            number: job.request_id,
-            event: Event::PrOpened,
-            role: Role::System,
-            actor: &Actor::System,
-            expected_version: None,
-            details: json!({ "pull_request": pr.number, "url": pr.url, "branch": pr.branch, "head": pr.head_sha }),
-        };
-        match change::apply(&mut tx, self.db.dialect(), now, change).await {
-            Ok(_) => {}
-            // Cancelled while the pull request was being opened: close it again.
-            Err(ChangeError::Refused(_)) => {
-                super::enqueue(&mut tx, now, job.request_id, JobKind::ClosePr).await?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        tx.commit().await.map_err(DbError::from)?;
-        Ok(())
-    }
-
-    /// After an edit: the re-rendered file as a new commit on the same branch, and the
-    /// description rewritten for the new revision.
-    async fn update_pr(&self, job: &Claimed) -> Result<(), JobError> {
-        let detail = self.detail(job.request_id).await?;
-        let Some(record) = pulls::of_request(&self.db, job.request_id).await? else {
-            return Err(JobError::Vcs(VcsError::Rejected(format!(
-                "request #{} has no pull request to update",
-                job.request_id
-            ))));
-        };
-        let s = &detail.summary;
-        let change_set = ChangeSet {
-            branch: record.branch.clone(),
-            base: self.config.base_branch.clone(),
-            message: format!("Revision {} of Infradesk request #{}", detail.revision.number, s.number),
-            author: Author {
-                name: detail.revision.author.clone(),
-                email: format!("{}@users.infradesk", detail.revision.author),
-            },
-            files: vec![FileChange {
-                path: detail.revision.path.clone(),
-                content: Some(detail.revision.rendered.clone()),
-            }],
-        };
-        let commit = self.vcs.commit_change(&change_set).await?;
-        self.fault("after_commit")?;
-        let draft = self.draft(&detail, record.branch.clone()).await?;
-        let number = u64::try_from(record.number).unwrap_or_default();
-        self.vcs.update_pull_request(number, &draft.title, &draft.body).await?;
-        self.fault("before_record")?;
-        let now = self.clock.now_ms();
-        let mut tx = self.db.begin_write().await?;
-        if !super::finish(&mut tx, now, job).await? {
-            tx.rollback().await.map_err(DbError::from)?;
-            return Err(JobError::Crash("claim lost".into()));
-        }
-        pulls::record_push(&mut tx, now, job.request_id, &commit.sha).await?;
-        tx.commit().await.map_err(DbError::from)?;
-        Ok(())
-    }
-
-    async fn close_pr(&self, job: &Claimed) -> Result<(), JobError> {
-        let detail = self.detail(job.request_id).await?;
-        let branch = branch_name(detail.summary.number, &detail.summary.instance_name);
-        let known = pulls::of_request(&self.db, job.request_id).await?;
-        let pr = match &known {
-            Some(record) => Some(u64::try_from(record.number).unwrap_or_default()),
-            None => self.vcs.find_pull_request(&branch).await?.map(|pr| pr.number),
-        };
-        if let Some(number) = pr {
-            let current = self.vcs.get_pull_request(number).await?;
-            if current.state == crate::vcs::PrState::Open {
-                let comment = format!(
-                    "Infradesk request #{} was {}; closing this pull request.",
-                    detail.summary.number,
-                    detail.summary.status.label()
-                );
-                self.vcs.comment(number, &comment).await?;
-                self.vcs.close_pull_request(number).await?;
-            }
-        }
-        self.vcs.delete_branch(&branch).await?;
-        self.fault("before_record")?;
-        let now = self.clock.now_ms();
-        let mut tx = self.db.begin_write().await?;
-        if !super::finish(&mut tx, now, job).await? {
-            tx.rollback().await.map_err(DbError::from)?;
-            return Err(JobError::Crash("claim lost".into()));
-        }
-        if known.is_some() {
-            pulls::update(
-                &mut tx,
-                now,
-                job.request_id,
-                pulls::Update { state: Some(crate::vcs::PrState::Closed), ..Default::default() },
-            )
-            .await?;
-        }
-        tx.commit().await.map_err(DbError::from)?;
-        Ok(())
-    }
-}
-
-/// An admin puts a failed job back in the queue. A failed request goes back to "waiting for
-/// the pull request" (`request.retried`); every retry is audited.
-pub async fn retry(db: &Db, now_ms: i64, job_id: i64, admin: &Actor) -> Result<bool, ChangeError> {
-    let Some(job) = super::job(db, job_id).await? else { return Ok(false) };
-    let mut tx = db.begin_write().await?;
-    if !super::requeue(&mut tx, now_ms, job_id).await? {
-        tx.rollback().await.map_err(DbError::from)?;
-        return Ok(false);
-    }
-    let (status, _) = change::status_for_update(&mut tx, db.dialect(), job.request_id).await?;
-    if job.kind == JobKind::OpenPr.as_str() && status == Status::Failed {
-        let change = Change {
-            number: job.request_id,
-            event: Event::Retried,
-            role: Role::Admin,
-            actor: admin,
-            expected_version: None,
-            details: json!({ "job": job_id, "last_error": job.last_error }),
-        };
-        change::apply(&mut tx, db.dialect(), now_ms, change).await?;
-    } else {
-        crate::audit::append(
-            &mut tx,
-            db.dialect(),
-            now_ms,
-            crate::audit::Entry {
-                actor: admin,
-                action: "outbox.retried",
-                subject: &format!("request:{}", job.request_id),
-                details: json!({ "job": job_id, "kind": job.kind, "last_error": job.last_error }),
-            },
-        )
-        .await?;
-    }
-    tx.commit().await.map_err(DbError::from)?;
-    Ok(true)
 }

@@ -5,7 +5,6 @@ use app::state::RequestContext;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use backend::outbox::worker;
 use backend::requests::change::ChangeError;
 use domain::audit::Actor;
 use http::HeaderMap;
@@ -42,7 +41,7 @@ pub async fn retry_job(
     };
     let back = local_path(&form.back).to_owned();
     let actor = Actor::User(me.login.clone());
-    let outcome = worker::retry(&web.app.db, web.app.clock.now_ms(), job_id, &actor).await;
+    let outcome = backend::outbox::retry(&web.app.db, web.app.clock.now_ms(), job_id, &actor).await;
     let (kind, text) = match outcome {
         Ok(true) => {
             web.app.outbox.wake();

@@ -9,6 +9,7 @@ pub mod edit;
 pub mod jobs;
 pub mod ops;
 pub mod origin;
+pub mod outside;
 pub mod pages;
 pub mod requests;
 pub mod webhooks;
@@ -111,6 +112,8 @@ pub fn router(config: &Config, app_state: AppState, store: DbSessionStore, extra
         .route("/requests/new/{module}", post(requests::submit_form))
         .route("/requests/{number}/cancel", post(requests::cancel))
         .route("/requests/{number}/edit", post(edit::save))
+        .route("/requests/{number}/rerender", post(outside::rerender))
+        .route("/requests/{number}/accept-outside-change", post(outside::accept))
         .route("/admin/catalog/reload", post(requests::reload_catalog))
         .route("/admin/jobs/{id}/retry", post(jobs::retry_job))
         .route("/healthz", get(ops::healthz))

@@ -7,20 +7,24 @@
 //! Once hydrated, the same checks run in the browser as the user types (the `domain` crate
 //! compiled to wasm) and the preview refreshes through [`preview_request`].
 
+mod edit;
 mod fields;
+mod live;
 pub mod model;
 pub mod side;
 
-use domain::catalog::{Field, Module, Presence};
+use domain::catalog::{Field, Presence};
 use domain::form::FieldError;
-use domain::request::{self, Draft, control};
+use domain::request::{self, control};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::error::AppError;
 use crate::pages::errors::LoadError;
+pub use edit::{EditRequestPage, load_edit_form};
 use fields::{control_id, input_controls};
+use live::live_checks;
 use model::{FormPage, Prepared};
 use side::{ChecksList, PreviewPanel};
 
@@ -42,11 +46,11 @@ pub async fn load_request_form(module: String, draft: Option<String>) -> Result<
         Some((key, s)) => (key, s.draft, s.show_errors, s.submit_error),
         None => {
             let environment = state.settings.environments.first().map(|e| e.name.clone()).unwrap_or_default();
-            let draft = Draft {
+            let draft = request::Draft {
                 inputs: request::initial_state(&found, &environment),
                 environment,
                 team: teams.first().cloned().unwrap_or_default(),
-                ..Draft::default()
+                ..request::Draft::default()
             };
             (uuid::Uuid::new_v4().to_string(), draft, false, None)
         }
@@ -65,49 +69,8 @@ pub async fn load_request_form(module: String, draft: Option<String>) -> Result<
     })
 }
 
-/// The form of an existing request, for a new revision (`/requests/:number/edit`).
-#[server(prefix = "/api", endpoint = "edit_form")]
-pub async fn load_edit_form(number: i64, draft: Option<String>) -> Result<FormPage, AppError> {
-    use crate::state::{app_state, require_me};
-    let me = require_me()?;
-    let state = app_state()?;
-    let base = match crate::requesting::edit_base(&state.db, &me, number).await {
-        Ok(Some(base)) => base,
-        Ok(None) => {
-            crate::state::set_status(http::StatusCode::NOT_FOUND);
-            return Err(AppError::Invalid(format!("There is no request #{number} you can edit.")));
-        }
-        Err(why) => {
-            crate::state::set_status(http::StatusCode::CONFLICT);
-            return Err(AppError::Invalid(why));
-        }
-    };
-    let stored = match draft.filter(|k| crate::requesting::valid_key(k)) {
-        Some(key) => load_draft(&key).await.filter(|s| s.module == base.session_module()).map(|s| (key, s)),
-        None => None,
-    };
-    let (key, mut draft, show_errors, submit_error) = match stored {
-        Some((key, s)) => (key, s.draft, s.show_errors, s.submit_error),
-        None => (uuid::Uuid::new_v4().to_string(), base.draft(), false, None),
-    };
-    base.fix(&mut draft);
-    let prepared =
-        crate::requesting::prepare_with(&state.settings, &base.module, &draft, &me, Some(number), Some(&base));
-    Ok(FormPage {
-        module: (*base.module).clone(),
-        environments: state.settings.environments.clone(),
-        teams: vec![base.team.clone()],
-        draft,
-        key,
-        show_errors,
-        prepared,
-        submit_error,
-        editing: Some(model::Editing { number, version: base.version, next_revision: base.revision + 1 }),
-    })
-}
-
 #[cfg(feature = "ssr")]
-async fn load_draft(key: &str) -> Option<model::StoredDraft> {
+pub(super) async fn load_draft(key: &str) -> Option<model::StoredDraft> {
     let parts = use_context::<http::request::Parts>()?;
     let session = parts.extensions.get::<tower_sessions::Session>()?.clone();
     session.get::<model::StoredDraft>(&model::draft_session_key(key)).await.ok().flatten()
@@ -127,7 +90,7 @@ pub async fn preview_request(
             .await
             .map_err(AppError::Invalid)?
             .ok_or_else(|| AppError::Invalid(format!("There is no request #{number} you can edit.")))?;
-        let (mut draft, _, _) = Draft::from_pairs(pairs);
+        let (mut draft, _, _) = request::Draft::from_pairs(pairs);
         base.fix(&mut draft);
         return Ok(crate::requesting::prepare_with(
             &state.settings,
@@ -141,38 +104,8 @@ pub async fn preview_request(
     let Some(found) = crate::requesting::module(&state, &module) else {
         return Err(AppError::Invalid(format!("There is no module {module:?} in the catalog.")));
     };
-    let (draft, _, _) = Draft::from_pairs(pairs);
+    let (draft, _, _) = request::Draft::from_pairs(pairs);
     Ok(crate::requesting::prepare(&state.settings, &found, &draft, &me, None))
-}
-
-#[component]
-pub fn EditRequestPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let page = Resource::new_blocking(
-        move || {
-            let number = params.read().get("number").and_then(|n| n.parse::<i64>().ok());
-            (number, query.read().get("draft"))
-        },
-        |(number, draft)| async move {
-            match number {
-                Some(n) => load_edit_form(n, draft).await,
-                None => {
-                    Err(AppError::Invalid("A request number is a whole number, e.g. /requests/42/edit.".to_owned()))
-                }
-            }
-        },
-    );
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <RequestForm page /> }.into_any(),
-                    Err(e) => view! { <LoadError error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
 }
 
 #[component]
@@ -196,7 +129,7 @@ pub fn NewRequestPage() -> impl IntoView {
 }
 
 #[component]
-fn RequestForm(page: FormPage) -> impl IntoView {
+pub(super) fn RequestForm(page: FormPage) -> impl IntoView {
     let FormPage { module, environments, teams, draft, key, show_errors, prepared, submit_error, editing } = page;
     let prepared = RwSignal::new(prepared);
     let show_all = RwSignal::new(show_errors);
@@ -393,92 +326,4 @@ fn FieldErrors(#[prop(into)] errors: Signal<Vec<String>>) -> impl IntoView {
             })
         }}
     }
-}
-
-/// The browser side: on every change, check the form with the domain code compiled to wasm
-/// (instant field errors), then ask the server for the preview (debounced).
-fn live_checks(
-    module: StoredValue<Module>,
-    prepared: RwSignal<Prepared>,
-    touched: RwSignal<std::collections::BTreeSet<String>>,
-    editing: Option<i64>,
-) -> impl Fn(leptos::ev::Event) + Clone + 'static {
-    #[cfg(target_arch = "wasm32")]
-    {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicU64, Ordering};
-        let sequence = Arc::new(AtomicU64::new(0));
-        let pending: StoredValue<Option<leptos::prelude::TimeoutHandle>, LocalStorage> = StoredValue::new_local(None);
-        move |ev: leptos::ev::Event| {
-            use wasm_bindgen::JsCast;
-            let Some(form) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else {
-                return;
-            };
-            if let Some(name) =
-                ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.get_attribute("name"))
-            {
-                let field = match name.as_str() {
-                    control::TEAM => request::TEAM.to_owned(),
-                    control::ENVIRONMENT => request::ENVIRONMENT.to_owned(),
-                    control::INSTANCE_NAME => request::INSTANCE_NAME.to_owned(),
-                    control::JUSTIFICATION => request::JUSTIFICATION.to_owned(),
-                    other => request::top_level(other).to_owned(),
-                };
-                touched.update(|t| {
-                    t.insert(field);
-                });
-                // Limits and fixed values depend on the environment: load the form for it.
-                if name == control::ENVIRONMENT && ev.type_() == "change" {
-                    let button = form
-                        .query_selector("button[value=environment]")
-                        .ok()
-                        .flatten()
-                        .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok());
-                    let _ = form.request_submit_with_submitter(button.as_ref());
-                    return;
-                }
-            }
-            let pairs = form_pairs(&form);
-            let (draft, _, _) = Draft::from_pairs(pairs.clone());
-            let evaluation = module.with_value(|m| request::evaluate(m, &draft));
-            prepared.update(|p| p.evaluation = evaluation);
-            if let Some(handle) = pending.get_value() {
-                handle.clear();
-            }
-            let id = module.with_value(|m| m.id.clone());
-            let this = sequence.fetch_add(1, Ordering::SeqCst) + 1;
-            let sequence = sequence.clone();
-            let handle = set_timeout_with_handle(
-                move || {
-                    leptos::task::spawn_local(async move {
-                        if let Ok(fresh) = preview_request(id, pairs, editing).await
-                            && sequence.load(Ordering::SeqCst) == this
-                        {
-                            prepared.set(fresh);
-                        }
-                    });
-                },
-                std::time::Duration::from_millis(300),
-            )
-            .ok();
-            pending.set_value(handle);
-        }
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = (module, prepared, touched, editing);
-        |_ev: leptos::ev::Event| {}
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-fn form_pairs(form: &web_sys::HtmlFormElement) -> Vec<(String, String)> {
-    let Ok(data) = web_sys::FormData::new_with_form(form) else { return Vec::new() };
-    let Ok(Some(iter)) = js_sys::try_iter(&data) else { return Vec::new() };
-    iter.filter_map(Result::ok)
-        .filter_map(|entry| {
-            let pair = js_sys::Array::from(&entry);
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
 }

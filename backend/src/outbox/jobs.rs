@@ -1,0 +1,209 @@
+//! The jobs the worker runs: open a pull request, push a new revision to it, close it.
+//! Each step is safe to repeat (see the worker's module docs); fault points mark where a
+//! crash is simulated in tests.
+
+use domain::audit::Actor;
+use domain::request::Status;
+use domain::request::transition::{Event, Role};
+use serde_json::json;
+
+use super::worker::{JobError, Worker};
+use super::{Claimed, JobKind, branch_name, pull_request_body, pull_request_title};
+use crate::db::DbError;
+use crate::pulls;
+use crate::requests::change::{self, Change, ChangeError};
+use crate::requests::{self, RequestDetail};
+use crate::vcs::{Author, ChangeSet, FileChange, PullRequest, PullRequestDraft, VcsError};
+
+impl Worker {
+    pub(super) async fn detail(&self, number: i64) -> Result<RequestDetail, JobError> {
+        requests::get(&self.db, number)
+            .await?
+            .ok_or_else(|| JobError::Vcs(VcsError::Rejected(format!("request #{number} does not exist"))))
+    }
+
+    pub(super) async fn open_pr(&self, job: &Claimed) -> Result<(), JobError> {
+        let detail = self.detail(job.request_id).await?;
+        if detail.summary.status != Status::PrPending {
+            // Cancelled (or otherwise moved on) while waiting: nothing to open.
+            let mut tx = self.db.begin_write().await?;
+            super::finish(&mut tx, self.clock.now_ms(), job).await?;
+            tx.commit().await.map_err(DbError::from)?;
+            return Ok(());
+        }
+        let s = &detail.summary;
+        let branch = branch_name(s.number, &s.instance_name);
+        let change_set = ChangeSet {
+            branch: branch.clone(),
+            base: self.config.base_branch.clone(),
+            message: format!(
+                "{}\n\nInfradesk request #{}, revision {}.",
+                pull_request_title(&detail),
+                s.number,
+                detail.revision.number
+            ),
+            author: Author {
+                name: detail.revision.author.clone(),
+                email: format!("{}@users.infradesk", detail.revision.author),
+            },
+            files: vec![FileChange {
+                path: detail.revision.path.clone(),
+                content: Some(detail.revision.rendered.clone()),
+            }],
+        };
+        self.vcs.commit_change(&change_set).await?;
+        self.fault("after_commit")?;
+
+        let pr = match self.vcs.find_pull_request(&branch).await? {
+            Some(pr) if pr.state != crate::vcs::PrState::Closed => pr,
+            _ => {
+                let draft = self.draft(&detail, branch.clone()).await?;
+                match self.vcs.open_pull_request(&draft).await {
+                    Ok(pr) => pr,
+                    Err(VcsError::AlreadyExists(_)) => self.vcs.find_pull_request(&branch).await?.ok_or_else(|| {
+                        VcsError::transient(format!("a pull request for {branch} exists but was not found"))
+                    })?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        self.fault("after_open")?;
+        self.record_opened(job, &pr).await
+    }
+
+    /// The pull request for `detail`. Reviewers are the routed teams' GitHub team slugs
+    /// (`teams.github_team_slug`; teams without one are not asked on GitHub).
+    pub(super) async fn draft(&self, detail: &RequestDetail, branch: String) -> Result<PullRequestDraft, JobError> {
+        let teams = crate::accounts::list_teams(&self.db)
+            .await
+            .map_err(|e| JobError::Db(DbError::Sql(sqlx::Error::Protocol(e.to_string()))))?;
+        let github_slug = |team: &str| teams.iter().find(|t| t.slug == team).and_then(|t| t.github_team_slug.clone());
+        let s = &detail.summary;
+        let request_url = format!("{}/requests/{}", self.config.public_url, s.number);
+        let environment_line =
+            self.config.environment_lines.get(&s.environment).cloned().unwrap_or_else(|| s.environment.clone());
+        let routing: Option<domain::routing::RoutingOutcome> =
+            serde_json::from_value(detail.revision.routing.clone()).ok();
+        let team_reviewers =
+            routing.map(|r| r.reviewers.iter().filter_map(|req| github_slug(&req.team)).collect()).unwrap_or_default();
+        Ok(PullRequestDraft {
+            branch,
+            base: self.config.base_branch.clone(),
+            title: pull_request_title(detail),
+            body: pull_request_body(detail, &request_url, &environment_line),
+            labels: vec!["infradesk".into(), format!("env:{}", s.environment), format!("module:{}", s.module_id)],
+            team_reviewers,
+        })
+    }
+
+    pub(super) async fn record_opened(&self, job: &Claimed, pr: &PullRequest) -> Result<(), JobError> {
+        self.fault("before_record")?;
+        let now = self.clock.now_ms();
+        let mut tx = self.db.begin_write().await?;
+        if !super::finish(&mut tx, now, job).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(JobError::Crash("claim lost".into()));
+        }
+        pulls::record_opened(&mut tx, now, job.request_id, pr).await?;
+        let change = Change {
+            number: job.request_id,
+            event: Event::PrOpened,
+            role: Role::System,
+            actor: &Actor::System,
+            expected_version: None,
+            details: json!({ "pull_request": pr.number, "url": pr.url, "branch": pr.branch, "head": pr.head_sha }),
+        };
+        match change::apply(&mut tx, self.db.dialect(), now, change).await {
+            Ok(_) => {}
+            // Cancelled while the pull request was being opened: close it again.
+            Err(ChangeError::Refused(_)) => {
+                super::enqueue(&mut tx, now, job.request_id, JobKind::ClosePr).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+
+    /// After an edit: the re-rendered file as a new commit on the same branch, and the
+    /// description rewritten for the new revision.
+    pub(super) async fn update_pr(&self, job: &Claimed) -> Result<(), JobError> {
+        let detail = self.detail(job.request_id).await?;
+        let Some(record) = pulls::of_request(&self.db, job.request_id).await? else {
+            return Err(JobError::Vcs(VcsError::Rejected(format!(
+                "request #{} has no pull request to update",
+                job.request_id
+            ))));
+        };
+        let s = &detail.summary;
+        let change_set = ChangeSet {
+            branch: record.branch.clone(),
+            base: self.config.base_branch.clone(),
+            message: format!("Revision {} of Infradesk request #{}", detail.revision.number, s.number),
+            author: Author {
+                name: detail.revision.author.clone(),
+                email: format!("{}@users.infradesk", detail.revision.author),
+            },
+            files: vec![FileChange {
+                path: detail.revision.path.clone(),
+                content: Some(detail.revision.rendered.clone()),
+            }],
+        };
+        let commit = self.vcs.commit_change(&change_set).await?;
+        self.fault("after_commit")?;
+        let draft = self.draft(&detail, record.branch.clone()).await?;
+        let number = u64::try_from(record.number).unwrap_or_default();
+        self.vcs.update_pull_request(number, &draft.title, &draft.body).await?;
+        self.fault("before_record")?;
+        let now = self.clock.now_ms();
+        let mut tx = self.db.begin_write().await?;
+        if !super::finish(&mut tx, now, job).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(JobError::Crash("claim lost".into()));
+        }
+        pulls::record_push(&mut tx, now, job.request_id, &commit.sha).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+
+    pub(super) async fn close_pr(&self, job: &Claimed) -> Result<(), JobError> {
+        let detail = self.detail(job.request_id).await?;
+        let branch = branch_name(detail.summary.number, &detail.summary.instance_name);
+        let known = pulls::of_request(&self.db, job.request_id).await?;
+        let pr = match &known {
+            Some(record) => Some(u64::try_from(record.number).unwrap_or_default()),
+            None => self.vcs.find_pull_request(&branch).await?.map(|pr| pr.number),
+        };
+        if let Some(number) = pr {
+            let current = self.vcs.get_pull_request(number).await?;
+            if current.state == crate::vcs::PrState::Open {
+                let comment = format!(
+                    "Infradesk request #{} was {}; closing this pull request.",
+                    detail.summary.number,
+                    detail.summary.status.label()
+                );
+                self.vcs.comment(number, &comment).await?;
+                self.vcs.close_pull_request(number).await?;
+            }
+        }
+        self.vcs.delete_branch(&branch).await?;
+        self.fault("before_record")?;
+        let now = self.clock.now_ms();
+        let mut tx = self.db.begin_write().await?;
+        if !super::finish(&mut tx, now, job).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(JobError::Crash("claim lost".into()));
+        }
+        if known.is_some() {
+            pulls::update(
+                &mut tx,
+                now,
+                job.request_id,
+                pulls::Update { state: Some(crate::vcs::PrState::Closed), ..Default::default() },
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+}

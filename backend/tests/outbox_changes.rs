@@ -1,0 +1,157 @@
+//! What happens to a pull request after it is opened: cancel (closed with a comment, branch
+//! deleted), edit (a new revision, a new commit), and pushes made outside Infradesk
+//! (re-render or accept) — on SQLite and PostgreSQL, with a real local git repository.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod outbox_fixtures;
+mod requests_fixtures;
+
+use backend::vcs::*;
+use common::*;
+use outbox_fixtures::*;
+use requests_fixtures::people;
+
+#[tokio::test]
+async fn cancelling_closes_the_pull_request_with_a_comment_and_deletes_the_branch() {
+    each_db(|db| async move {
+        let p = people(&db).await;
+        let s = setup();
+        let w = worker(&db, &s);
+        let open = submit(&db, "k-1", "orders-db", p.alice).await;
+        w.run_due().await.unwrap();
+        let alice = domain::audit::Actor::User("alice".into());
+        use domain::request::transition::Role;
+        let stale = backend::requests::cancel(&db, T0, open, &alice, Role::Requester, Some(1), "not needed").await;
+        assert!(stale.unwrap_err().to_string().contains("changed by someone else"), "optimistic concurrency");
+        backend::requests::cancel(&db, T0, open, &alice, Role::Requester, None, "not needed").await.unwrap();
+        assert_eq!(status(&db, open).await, "cancelled");
+        w.run_due().await.unwrap();
+        assert_eq!(s.git.list_open_pull_requests().await.unwrap().len(), 0);
+        assert_eq!(git(&s, &["branch", "--list", "infradesk/*"]), "");
+        let pulls: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(s.git.path().join(".git/infradesk/pulls.json")).unwrap()).unwrap();
+        assert_eq!(
+            pulls["pulls"][0]["comments"][0],
+            format!("Infradesk request #{open} was cancelled; closing this pull request.")
+        );
+        assert_eq!(backend::pulls::of_request(&db, open).await.unwrap().unwrap().state, PrState::Closed);
+
+        // Cancelled before the worker got to it: no pull request is ever opened.
+        let early = submit(&db, "k-2", "cache-db", p.alice).await;
+        backend::requests::cancel(&db, T0, early, &admin(), Role::Admin, None, "duplicate").await.unwrap();
+        assert_eq!(w.run_due().await.unwrap(), 2, "the open job ends without opening, the close job finds nothing");
+        assert!(s.git.find_pull_request(&format!("infradesk/{early}-cache-db")).await.unwrap().is_none());
+        assert_eq!(events(&db, early).await, ["request.submitted", "request.pr_requested", "request.cancelled"]);
+        // A requester of another team may not cancel (the role is checked by the caller; the
+        // state machine refuses a second cancel).
+        let again = backend::requests::cancel(&db, T0, early, &admin(), Role::Admin, None, "again").await;
+        assert!(again.unwrap_err().to_string().contains("cannot be cancelled"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_edit_is_a_new_revision_and_a_new_commit_on_the_same_pull_request() {
+    each_db(|db| async move {
+        let p = people(&db).await;
+        let s = setup();
+        let w = worker(&db, &s);
+        let n = submit(&db, "k-1", "orders-db", p.alice).await;
+        w.run_due().await.unwrap();
+        let branch = format!("infradesk/{n}-orders-db");
+        let path = format!("envs/dev/request-{n}.tf");
+        let edit = |version: i64, content: &str, justification: &'static str| backend::requests::Edit {
+            number: n,
+            expected_version: version,
+            author_id: p.alice,
+            author_login: "alice",
+            inputs: &[],
+            form: Box::leak(Box::default()),
+            routing: serde_json::json!({"rule": "default", "reviewers": [], "sla_hours": null, "auto_approve": false}),
+            checks: &[],
+            justification,
+            rendered: backend::requests::Rendered { content: content.to_owned(), path: path.clone() },
+        };
+        let unchanged = backend::requests::edit(&db, T0, edit(3, &format!("# request #{n}\n"), "because")).await;
+        assert!(unchanged.unwrap_err().to_string().starts_with("nothing changed"));
+        let stale = backend::requests::edit(&db, T0, edit(2, "# v2\n", "because")).await;
+        assert!(stale.unwrap_err().to_string().contains("changed by someone else"));
+        let mut moved = edit(3, "# v2\n", "because");
+        moved.rendered.path = "envs/dev/elsewhere.tf".into();
+        assert!(matches!(
+            backend::requests::edit(&db, T0, moved).await,
+            Err(backend::requests::EditError::PathChanged { .. })
+        ));
+
+        assert_eq!(backend::requests::edit(&db, T0, edit(3, "# v2\n", "bigger disk")).await.unwrap(), 2);
+        assert_eq!(status(&db, n).await, "in_review");
+        assert_eq!(w.run_due().await.unwrap(), 1);
+        assert_eq!(git(&s, &["rev-list", "--count", &format!("main..{branch}")]), "2");
+        assert_eq!(git(&s, &["show", &format!("{branch}:{path}")]), "# v2");
+        assert_eq!(git(&s, &["log", "-1", "--format=%s", &branch]), format!("Revision 2 of Infradesk request #{n}"));
+        let pulls: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(s.git.path().join(".git/infradesk/pulls.json")).unwrap()).unwrap();
+        let body = pulls["pulls"][0]["body"].as_str().unwrap();
+        assert!(body.contains("| Revision | 2 |") && body.contains("bigger disk"), "{body}");
+        let record = backend::pulls::of_request(&db, n).await.unwrap().unwrap();
+        assert_eq!(record.rendered_head, git(&s, &["rev-parse", &branch]));
+        assert_eq!(record.head_sha, record.rendered_head);
+        assert_eq!(s.git.list_open_pull_requests().await.unwrap().len(), 1, "the same pull request");
+        assert_eq!(events(&db, n).await.last().map(String::as_str), Some("request.edited"));
+        let revisions = count(&db, &format!("SELECT COUNT(*) FROM request_revisions WHERE request_id = {n}")).await;
+        assert_eq!(revisions, 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_outside_push_is_resolved_by_re_rendering_or_by_a_reviewer_accepting_it() {
+    each_db(|db| async move {
+        let p = people(&db).await;
+        let s = setup();
+        let w = worker(&db, &s);
+        let n = submit(&db, "k-1", "orders-db", p.alice).await;
+        w.run_due().await.unwrap();
+        let branch = format!("infradesk/{n}-orders-db");
+        let path = format!("envs/dev/request-{n}.tf");
+        let alice = domain::audit::Actor::User("alice".into());
+        let record = || async { backend::pulls::of_request(&db, n).await.unwrap().unwrap() };
+        let pr = record().await.number;
+        assert!(matches!(
+            backend::requests::rerender(&db, T0, n, &alice).await,
+            Err(backend::requests::OutsideError::NothingToResolve(_))
+        ));
+
+        let foreign = foreign_push(&s, &branch, &path, "# hand-edited\n");
+        synchronize(&db, "sync-1", pr, &foreign).await;
+        assert!(record().await.changed_outside);
+
+        // Re-render: Infradesk's file is pushed again as a new commit.
+        backend::requests::rerender(&db, T0, n, &alice).await.unwrap();
+        w.run_due().await.unwrap();
+        let after = record().await;
+        assert!(!after.changed_outside);
+        assert_eq!(git(&s, &["show", &format!("{branch}:{path}")]), format!("# request #{n}"));
+        assert_eq!(after.head_sha, git(&s, &["rev-parse", &branch]));
+        assert_eq!(git(&s, &["rev-list", "--count", &format!("main..{branch}")]), "3");
+
+        // Accepting: the pushed head becomes the one approvals are for.
+        let foreign2 = foreign_push(&s, &branch, &path, "# hand-edited again\n");
+        synchronize(&db, "sync-22", pr, &foreign2).await;
+        assert!(record().await.changed_outside);
+        let sam = domain::audit::Actor::User("sam".into());
+        assert_eq!(backend::requests::accept_outside_change(&db, T0, n, &sam).await.unwrap(), foreign2);
+        let accepted = record().await;
+        assert!(!accepted.changed_outside);
+        assert_eq!(
+            (accepted.rendered_head.as_str(), accepted.head_sha.as_str()),
+            (foreign2.as_str(), foreign2.as_str())
+        );
+        let trail = events(&db, n).await;
+        for action in ["request.changed_outside", "request.rerender_requested", "request.outside_change_accepted"] {
+            assert!(trail.iter().any(|a| a == action), "{action} in {trail:?}");
+        }
+    })
+    .await;
+}
