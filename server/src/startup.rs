@@ -80,7 +80,8 @@ impl Application {
         let metrics = Arc::new(backend::metrics::Metrics::new());
         let vcs: Arc<dyn backend::vcs::Vcs> =
             Arc::new(backend::vcs::instrumented::Instrumented::new(crate::vcs::build(&config)?, metrics.clone()));
-        let mut worker_config = WorkerConfig::new(&config.infra_repo.base_branch, config.base_url.as_str());
+        let base_branch = config.github.as_ref().map_or(&config.infra_repo.base_branch, |g| &g.base_branch);
+        let mut worker_config = WorkerConfig::new(base_branch, config.base_url.as_str());
         for e in &config.environments {
             worker_config
                 .environment_lines

@@ -6,16 +6,23 @@ use std::sync::Arc;
 use anyhow::Context;
 use backend::infra_repo::{self, EnvironmentLayout};
 use backend::vcs::Vcs;
+use backend::vcs::github::{GitHubConfig, GitHubVcs};
 use backend::vcs::local_git::LocalGitVcs;
 
 use crate::config::Config;
 
 pub fn build(config: &Config) -> anyhow::Result<Arc<dyn Vcs>> {
     if let Some(github) = &config.github {
-        anyhow::bail!(
-            "github.repository = {:?}: the GitHub connection is not available in this build; remove [github] to use the local infra repository",
-            github.repository
-        );
+        let (owner, repo) = github.repository.split_once('/').unwrap_or((github.repository.as_str(), ""));
+        let mut gh = GitHubConfig::new(owner, repo, github.auth.clone());
+        gh.api_url = github.api_url.clone();
+        gh.connect_timeout = github.connect_timeout;
+        gh.read_timeout = github.read_timeout;
+        gh.merge_method = github.merge_method;
+        gh.validate().map_err(|e| anyhow::anyhow!("[github]: {e}"))?;
+        let vcs = GitHubVcs::new(gh).context("building the GitHub client")?;
+        tracing::info!(repository = %github.repository, api = %github.api_url, "pull requests go to GitHub");
+        return Ok(Arc::new(vcs));
     }
     let layout: Vec<EnvironmentLayout> = config
         .environments

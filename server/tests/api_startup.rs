@@ -82,6 +82,7 @@ async fn production_refuses_github_without_a_webhook_secret() {
         ("INFRADESK_BASE_URL", HTTPS),
         ("INFRADESK_GITHUB__REPOSITORY", "acme/infra"),
         ("INFRADESK_GITHUB__API_URL", "https://api.github.com"),
+        ("INFRADESK_GITHUB_TOKEN", "ghp_test"),
     ];
     let message = load_err(&env, None, &github);
     assert!(message.contains("`github.webhook_secret_file`"), "{message}");
@@ -89,6 +90,32 @@ async fn production_refuses_github_without_a_webhook_secret() {
     let mut with_secret = github.to_vec();
     with_secret.push(("INFRADESK_GITHUB_WEBHOOK_SECRET", "whsec-1234"));
     assert!(config::load(None, &env.env(&with_secret)).is_ok());
+}
+
+#[tokio::test]
+async fn github_needs_exactly_one_way_to_sign_in() {
+    let env = TestEnv::new(Dialect::Sqlite).await;
+    let base =
+        [("INFRADESK_GITHUB__REPOSITORY", "acme/infra"), ("INFRADESK_GITHUB__API_URL", "https://api.github.com")];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut all = base.to_vec();
+        all.extend_from_slice(extra);
+        all
+    };
+    let none = load_err(&env, None, &with(&[]));
+    assert!(none.contains("`github.token_file`") && none.contains("app_id"), "{none}");
+    let partial = load_err(&env, None, &with(&[("INFRADESK_GITHUB__APP_ID", "7")]));
+    assert!(partial.contains("github.installation_id") && partial.contains("private_key_file"), "{partial}");
+    let both = load_err(&env, None, &with(&[("INFRADESK_GITHUB_TOKEN", "t"), ("INFRADESK_GITHUB__APP_ID", "7")]));
+    assert!(both.contains("both configured"), "{both}");
+    let app = with(&[
+        ("INFRADESK_GITHUB__APP_ID", "7"),
+        ("INFRADESK_GITHUB__INSTALLATION_ID", "42"),
+        ("INFRADESK_GITHUB_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----"),
+    ]);
+    let config = config::load(None, &env.env(&app)).unwrap();
+    let summary = config.summary().to_string();
+    assert!(summary.contains("\"app_id\":7") && !summary.contains("BEGIN RSA"), "{summary}");
 }
 
 #[tokio::test]
@@ -150,7 +177,7 @@ async fn secrets_never_appear_in_debug_output_or_the_summary() {
         assert!(!output.contains("SECRET"), "a secret leaked: {output}");
     }
     assert!(!format!("{from_file:?}").contains("FROMFILE"));
-    assert_eq!(config.summary()["github"]["token"], "set");
+    assert_eq!(config.summary()["github"]["auth"], "token");
 }
 
 /// The database URL may carry a password: `Debug` of the configuration redacts it, as

@@ -54,19 +54,18 @@ impl Worker {
         self.vcs.commit_change(&change_set).await?;
         self.fault("after_commit")?;
 
-        let pr = match self.vcs.find_pull_request(&branch).await? {
-            Some(pr) if pr.state != crate::vcs::PrState::Closed => pr,
-            _ => {
-                let draft = self.draft(&detail, branch.clone()).await?;
-                match self.vcs.open_pull_request(&draft).await {
-                    Ok(pr) => pr,
-                    Err(VcsError::AlreadyExists(_)) => self.vcs.find_pull_request(&branch).await?.ok_or_else(|| {
-                        VcsError::transient(format!("a pull request for {branch} exists but was not found"))
-                    })?,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        };
+        // Always ask to open: when the pull request exists already (an earlier attempt whose
+        // answer was lost), the host says so and makes sure its labels and reviewers are
+        // set, and it is adopted. Finding it first would skip that.
+        let draft = self.draft(&detail, branch.clone()).await?;
+        let pr =
+            match self.vcs.open_pull_request(&draft).await {
+                Ok(pr) => pr,
+                Err(VcsError::AlreadyExists(_)) => self.vcs.find_pull_request(&branch).await?.ok_or_else(|| {
+                    VcsError::transient(format!("a pull request for {branch} exists but was not found"))
+                })?,
+                Err(e) => return Err(e.into()),
+            };
         self.fault("after_open")?;
         self.record_opened(job, &pr).await
     }

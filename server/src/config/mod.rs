@@ -118,8 +118,36 @@ pub struct GitHubConfig {
     /// `owner/name` of the infra repository.
     pub repository: String,
     pub api_url: String,
+    /// The branch pull requests go into.
+    #[serde(default = "default_base_branch")]
+    pub base_branch: String,
+    /// `merge`, `squash` or `rebase`.
+    #[serde(default)]
+    pub merge_method: backend::vcs::MergeMethod,
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_seconds: u64,
+    #[serde(default = "default_read_timeout")]
+    pub read_timeout_seconds: u64,
+    /// A token (or INFRADESK_GITHUB_TOKEN)…
     pub token_file: Option<PathBuf>,
+    /// …or a GitHub App: its id, the installation on the repository's owner, and its
+    /// private key (a PEM file, or INFRADESK_GITHUB_APP_PRIVATE_KEY).
+    pub app_id: Option<u64>,
+    pub installation_id: Option<u64>,
+    pub private_key_file: Option<PathBuf>,
     pub webhook_secret_file: Option<PathBuf>,
+}
+
+fn default_base_branch() -> String {
+    "main".to_owned()
+}
+
+fn default_connect_timeout() -> u64 {
+    10
+}
+
+fn default_read_timeout() -> u64 {
+    30
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -191,7 +219,12 @@ pub struct Config {
 pub struct GitHub {
     pub repository: String,
     pub api_url: Url,
-    pub token: Option<SecretString>,
+    pub base_branch: String,
+    pub merge_method: backend::vcs::MergeMethod,
+    pub connect_timeout: std::time::Duration,
+    pub read_timeout: std::time::Duration,
+    /// A token or a GitHub App (secrets never print).
+    pub auth: backend::vcs::github::GitHubAuth,
     pub webhook_secret: Option<SecretString>,
 }
 
@@ -218,7 +251,12 @@ impl Config {
             "github": self.github.as_ref().map(|g| serde_json::json!({
                 "repository": g.repository,
                 "api_url": g.api_url.as_str(),
-                "token": if g.token.is_some() { "set" } else { "not set" },
+                "base_branch": g.base_branch,
+                "auth": match &g.auth {
+                    backend::vcs::github::GitHubAuth::Token(_) => serde_json::json!("token"),
+                    backend::vcs::github::GitHubAuth::App { app_id, installation_id, .. } =>
+                        serde_json::json!({ "app_id": app_id, "installation_id": installation_id }),
+                },
                 "webhook_secret": if g.webhook_secret.is_some() { "set" } else { "not set" },
             })),
         })
@@ -235,7 +273,8 @@ pub(crate) fn err(key: &str, problem: impl std::fmt::Display, fix: &str) -> Conf
 }
 
 /// Environment variables under `INFRADESK_` that are not configuration keys.
-const NOT_CONFIG_KEYS: &[&str] = &["config", "github_token", "github_webhook_secret", "e2e_base_url"];
+const NOT_CONFIG_KEYS: &[&str] =
+    &["config", "github_token", "github_webhook_secret", "github_app_private_key", "e2e_base_url"];
 
 /// Reads `path` (if it exists; a missing file given explicitly is an error) and the
 /// environment from `env`, then checks everything.

@@ -7,11 +7,14 @@ use std::path::Path;
 use secrecy::SecretString;
 use url::Url;
 
+use backend::vcs::github::GitHubAuth;
+
 use super::{Config, ConfigError, EnvironmentConfig, FileConfig, GitHub, GitHubConfig, Mode, err};
 
 pub(super) struct Secrets {
     github_token: Option<SecretString>,
     webhook_secret: Option<SecretString>,
+    app_private_key: Option<SecretString>,
 }
 
 impl Secrets {
@@ -23,7 +26,11 @@ impl Secrets {
                 .filter(|v| !v.is_empty())
                 .map(SecretString::from)
         };
-        Self { github_token: get("INFRADESK_GITHUB_TOKEN"), webhook_secret: get("INFRADESK_GITHUB_WEBHOOK_SECRET") }
+        Self {
+            github_token: get("INFRADESK_GITHUB_TOKEN"),
+            webhook_secret: get("INFRADESK_GITHUB_WEBHOOK_SECRET"),
+            app_private_key: get("INFRADESK_GITHUB_APP_PRIVATE_KEY"),
+        }
     }
 }
 
@@ -226,10 +233,73 @@ fn validate_github(g: &GitHubConfig, secrets: &Secrets) -> Result<GitHub, Config
         (None, Some(path)) => Some(read_secret_file("github.token_file", path)?),
         (None, None) => None,
     };
+    let private_key = match (&secrets.app_private_key, &g.private_key_file) {
+        (Some(k), _) => Some(k.clone()),
+        (None, Some(path)) => Some(read_secret_file("github.private_key_file", path)?),
+        (None, None) => None,
+    };
+    let auth = match (token, g.app_id, g.installation_id, private_key) {
+        (Some(_), Some(_), _, _) | (Some(_), _, _, Some(_)) => {
+            return Err(err(
+                "github.token_file",
+                "and a GitHub App are both configured",
+                "use either a token or app_id + installation_id + private_key_file, not both",
+            ));
+        }
+        (Some(token), None, None, None) => GitHubAuth::Token(token),
+        (Some(token), None, Some(_), None) => {
+            tracing::warn!("github.installation_id is ignored: a token is configured");
+            GitHubAuth::Token(token)
+        }
+        (None, Some(app_id), Some(installation_id), Some(private_key)) => {
+            GitHubAuth::App { app_id, private_key, installation_id }
+        }
+        (None, None, None, None) => {
+            return Err(err(
+                "github.token_file",
+                "is not set, INFRADESK_GITHUB_TOKEN is empty and no GitHub App is configured",
+                "give a token (file or variable) or app_id + installation_id + private_key_file",
+            ));
+        }
+        (None, app_id, installation_id, private_key) => {
+            let missing: Vec<&str> = [
+                ("github.app_id", app_id.is_none()),
+                ("github.installation_id", installation_id.is_none()),
+                ("github.private_key_file (or INFRADESK_GITHUB_APP_PRIVATE_KEY)", private_key.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(k, m)| m.then_some(k))
+            .collect();
+            return Err(err(
+                "github.app_id",
+                format!("is incomplete: {} missing", missing.join(", ")),
+                "set all three",
+            ));
+        }
+    };
+    if g.base_branch.trim().is_empty() || g.base_branch.contains(char::is_whitespace) {
+        return Err(err("github.base_branch", format!("{:?} is not a branch name", g.base_branch), "e.g. main"));
+    }
+    if g.connect_timeout_seconds == 0 || g.read_timeout_seconds == 0 {
+        return Err(err(
+            "github.read_timeout_seconds",
+            "and connect_timeout_seconds must be above zero",
+            "e.g. 10 and 30",
+        ));
+    }
     let webhook_secret = match (&secrets.webhook_secret, &g.webhook_secret_file) {
         (Some(s), _) => Some(s.clone()),
         (None, Some(path)) => Some(read_secret_file("github.webhook_secret_file", path)?),
         (None, None) => None,
     };
-    Ok(GitHub { repository: g.repository.clone(), api_url, token, webhook_secret })
+    Ok(GitHub {
+        repository: g.repository.clone(),
+        api_url,
+        base_branch: g.base_branch.clone(),
+        merge_method: g.merge_method,
+        connect_timeout: std::time::Duration::from_secs(g.connect_timeout_seconds),
+        read_timeout: std::time::Duration::from_secs(g.read_timeout_seconds),
+        auth,
+        webhook_secret,
+    })
 }

@@ -197,8 +197,13 @@ pub fn repo_path(relative: &str) -> std::path::PathBuf {
 /// Starts the application as `scripts/run` does: the repository's `infradesk.toml` and demo
 /// catalog, on a temporary database.
 pub async fn spawn_demo_app(dialect: Dialect) -> TestApp {
+    spawn_demo_app_with(dialect, &[]).await
+}
+
+/// [`spawn_demo_app`] with `extra` configuration variables.
+pub async fn spawn_demo_app_with(dialect: Dialect, extra: &[(&str, &str)]) -> TestApp {
     let env = TestEnv::new(dialect).await;
-    let config = env.demo_config(&[]);
+    let config = env.demo_config(extra);
     start(env, config).await
 }
 
