@@ -8,15 +8,13 @@
 //! timed requests per page; `--test`, as `cargo test --benches` passes, does a quick check).
 #![allow(clippy::print_stdout)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use server::startup::Application;
-
-const BASE_URL: &str = "http://127.0.0.1:3000";
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+use support::{BASE_URL, REPO};
 /// Requests submitted before timing, so that `/requests?scope=mine` lists something.
 const SEEDED_REQUESTS: usize = 20;
 
@@ -48,57 +46,23 @@ fn largest_module(catalog_dir: &Path) -> anyhow::Result<(String, usize)> {
 async fn run(timed: usize, warm_up: usize) -> anyhow::Result<()> {
     let catalog_dir = PathBuf::from(REPO).join("catalog");
     let (module, inputs) = largest_module(&catalog_dir)?;
-    let dir = tempfile::tempdir()?;
-    let data_dir = dir.path().display().to_string();
-    let env: Vec<(String, String)> = [
-        ("INFRADESK_MODE", "demo".to_owned()),
-        ("INFRADESK_LISTEN", "127.0.0.1:0".to_owned()),
-        ("INFRADESK_BASE_URL", BASE_URL.to_owned()),
-        ("INFRADESK_DATABASE__URL", format!("sqlite://{data_dir}/bench.db")),
-        ("INFRADESK_DATA_DIR", data_dir.clone()),
-        ("INFRADESK_SITE_ROOT", data_dir),
-        ("INFRADESK_CATALOG__DIR", catalog_dir.display().to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let config = server::config::load(Some(&PathBuf::from(REPO).join("infradesk.toml")), &env)
-        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-    let app = Application::build(config, Arc::new(backend::SystemClock)).await?;
-    let address = format!("http://{}", app.addr);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(async move {
-        let _ = stopped.await;
-    }));
-
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()?;
-    let signed_in = client
-        .post(format!("{address}/login"))
-        .header("Origin", BASE_URL)
-        .form(&[("login", "dev"), ("password", server::demo::DEMO_PASSWORD)])
-        .send()
-        .await?;
-    ensure!(signed_in.status() == 303, "sign-in answered {}", signed_in.status());
+    let app = support::start(&[("INFRADESK_LOG__FILTER", "error")]).await?;
+    let address = app.address.clone();
+    let client = support::signed_in(&address, "dev").await?;
     seed_requests(&client, &address, &module).await?;
 
     println!("largest demo module: {module} ({inputs} input fields); {timed} timed requests per page");
-    println!("{:<34} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}", "page", "p50", "p90", "p99", "max", "mean", "bytes");
+    support::header();
     let form = format!("/requests/new/{module}");
     // Each page with something that shows it is the real one, not an error or an empty list.
     let seeded = if module == "rds-postgresql" { "bench-db-00" } else { "My requests" };
     for (path, expected) in [(form.as_str(), "name=\"#key\""), ("/requests?scope=mine", seeded)] {
         let (times, body) = measure(&client, &format!("{address}{path}"), warm_up, timed).await?;
         ensure!(body.contains(expected), "GET {path} does not contain {expected:?}:\n{body}");
-        report(&format!("GET {path}"), &times, body.len());
+        support::report(&format!("GET {path}"), &times, body.len());
     }
 
-    let _ = stop.send(());
-    server.await??;
-    Ok(())
+    app.stop().await
 }
 
 /// Submits [`SEEDED_REQUESTS`] database requests through the form, as a browser without
@@ -159,20 +123,4 @@ async fn measure(
         }
     }
     Ok((times, String::from_utf8(last)?))
-}
-
-fn report(what: &str, times: &[Duration], bytes: usize) {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
-    let mean = sorted.iter().sum::<Duration>() / sorted.len().max(1) as u32;
-    let ms = |d: Duration| format!("{:.2}ms", d.as_secs_f64() * 1000.0);
-    println!(
-        "{what:<34} {:>8} {:>8} {:>8} {:>8} {:>8} {bytes:>9}",
-        ms(at(0.5)),
-        ms(at(0.9)),
-        ms(at(0.99)),
-        ms(at(1.0)),
-        ms(mean)
-    );
 }
