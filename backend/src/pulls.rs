@@ -19,13 +19,15 @@ pub struct PullRecord {
     pub checks_detail: Option<String>,
     pub changed_outside: bool,
     pub merged_without_approval: bool,
+    /// Why it needs a person before it can merge (a merge conflict).
+    pub attention: Option<String>,
     pub merge_commit: Option<String>,
     pub opened_at_ms: i64,
     pub updated_at_ms: i64,
 }
 
 const COLUMNS: &str = "request_id, number, url, branch, rendered_head, head_sha, state, checks_status, checks_detail, \
-                       changed_outside, merged_without_approval, merge_commit, opened_at_ms, updated_at_ms";
+                       changed_outside, merged_without_approval, attention, merge_commit, opened_at_ms, updated_at_ms";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<PullRecord, DbError> {
     let state: String = row.try_get("state")?;
@@ -42,6 +44,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<PullRecord, DbError> {
         checks_detail: row.try_get("checks_detail")?,
         changed_outside: row.try_get::<i64, _>("changed_outside")? != 0,
         merged_without_approval: row.try_get::<i64, _>("merged_without_approval")? != 0,
+        attention: row.try_get("attention")?,
         merge_commit: row.try_get("merge_commit")?,
         opened_at_ms: row.try_get("opened_at_ms")?,
         updated_at_ms: row.try_get("updated_at_ms")?,
@@ -166,5 +169,21 @@ pub async fn record_push(
     .bind(request_id)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Marks the pull request as needing a person (`Some(why)`) or clears the mark.
+pub async fn set_attention(
+    tx: &mut Transaction<'static, Any>,
+    now_ms: i64,
+    request_id: i64,
+    why: Option<&str>,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE pull_requests SET attention = $1, updated_at_ms = $2 WHERE request_id = $3")
+        .bind(why)
+        .bind(now_ms)
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

@@ -155,3 +155,109 @@ async fn an_outside_push_is_resolved_by_re_rendering_or_by_a_reviewer_accepting_
     })
     .await;
 }
+
+/// What the approval flow will do: approve and queue the merge, in one transaction.
+async fn approve(db: &backend::Db, n: i64) {
+    use backend::requests::change::{self, Change};
+    use domain::request::transition::{Event, Role};
+    let mut tx = db.begin_write().await.unwrap();
+    let reviewer = domain::audit::Actor::User("sam".into());
+    let change = Change {
+        number: n,
+        event: Event::Approved,
+        role: Role::Reviewer,
+        actor: &reviewer,
+        expected_version: None,
+        details: serde_json::json!({}),
+    };
+    change::apply(&mut tx, db.dialect(), T0, change).await.unwrap();
+    backend::outbox::enqueue(&mut tx, T0, n, backend::outbox::JobKind::MergePr).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Commits `content` at `path` directly on main (someone else's change landing meanwhile).
+fn commit_on_main(s: &Setup, path: &str, content: &str) {
+    let dir = s.git.path();
+    std::fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
+    std::fs::write(dir.join(path), content).unwrap();
+    for args in [&["add", path][..], &["commit", "-qm", "direct change"][..]] {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "Op")
+            .env("GIT_AUTHOR_EMAIL", "op@example.com")
+            .env("GIT_COMMITTER_NAME", "Op")
+            .env("GIT_COMMITTER_EMAIL", "op@example.com")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[tokio::test]
+async fn an_approved_request_is_merged_after_the_moved_base_is_merged_into_its_branch() {
+    each_db(|db| async move {
+        let p = people(&db).await;
+        let s = setup();
+        let w = worker(&db, &s);
+        let n = submit(&db, "k-1", "orders-db", p.alice).await;
+        w.run_due().await.unwrap();
+        commit_on_main(&s, "envs/dev/other.tf", "other = 1\n");
+        approve(&db, n).await;
+        assert_eq!(w.run_due().await.unwrap(), 1);
+        assert_eq!(status(&db, n).await, "merged");
+        let branch = format!("infradesk/{n}-orders-db");
+        // The base was merged into the branch first, then the branch into the base.
+        assert_eq!(git(&s, &["log", "-1", "--format=%s", &branch]), format!("Merge branch 'main' into {branch}"));
+        assert_eq!(git(&s, &["rev-parse", "main^2"]), git(&s, &["rev-parse", &branch]));
+        assert_eq!(git(&s, &["show", &format!("main:envs/dev/request-{n}.tf")]), format!("# request #{n}"));
+        assert_eq!(git(&s, &["show", "main:envs/dev/other.tf"]), "other = 1");
+        let record = backend::pulls::of_request(&db, n).await.unwrap().unwrap();
+        assert_eq!((record.state, record.merge_commit), (PrState::Merged, Some(git(&s, &["rev-parse", "main"]))));
+        assert!(!record.merged_without_approval);
+        assert_eq!(events(&db, n).await.last().map(String::as_str), Some("request.merged"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_merge_conflict_needs_attention_and_an_admin_retry_merges_once_resolved() {
+    each_db(|db| async move {
+        let p = people(&db).await;
+        let s = setup();
+        let w = worker(&db, &s);
+        let n = submit(&db, "k-1", "orders-db", p.alice).await;
+        w.run_due().await.unwrap();
+        // Someone wrote the same file on main.
+        let path = format!("envs/dev/request-{n}.tf");
+        let before = git(&s, &["rev-parse", "main"]);
+        commit_on_main(&s, &path, "# written by hand\n");
+        approve(&db, n).await;
+        w.run_due().await.unwrap();
+        assert_eq!(status(&db, n).await, "approved", "not merged");
+        let record = backend::pulls::of_request(&db, n).await.unwrap().unwrap();
+        let attention = record.attention.unwrap();
+        assert!(attention.contains("merge conflict") && attention.contains(&path), "{attention}");
+        assert_eq!(events(&db, n).await.last().map(String::as_str), Some("request.needs_attention"));
+        let (job, state): (i64, String) = sqlx::query_as("SELECT id, state FROM outbox_jobs WHERE kind = 'merge_pr'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(state, "failed");
+
+        // Resolved: the hand-written commit is taken back out of main.
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(s.git.path())
+            .args(["reset", "-q", "--hard", &before])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert!(backend::outbox::retry(&db, T0, job, &admin()).await.unwrap());
+        w.run_due().await.unwrap();
+        assert_eq!(status(&db, n).await, "merged");
+        assert_eq!(backend::pulls::of_request(&db, n).await.unwrap().unwrap().attention, None);
+    })
+    .await;
+}

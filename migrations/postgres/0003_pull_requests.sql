@@ -7,7 +7,7 @@
 CREATE TABLE outbox_jobs (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     request_id      BIGINT  NOT NULL REFERENCES requests (id),
-    -- open_pr | update_pr | close_pr
+    -- open_pr | update_pr | merge_pr | close_pr
     kind            TEXT    NOT NULL,
     -- pending (waiting or running) | done | failed (gave up; an admin may retry)
     state           TEXT    NOT NULL,
@@ -39,6 +39,8 @@ CREATE TABLE pull_requests (
     -- A head pushed by someone else: approvals wait until re-rendered or accepted.
     changed_outside BIGINT  NOT NULL DEFAULT 0,
     merged_without_approval BIGINT  NOT NULL DEFAULT 0,
+    -- Why the pull request needs a person before it can merge (a merge conflict); NULL: fine.
+    attention       TEXT,
     merge_commit    TEXT,
     -- GitHub's updated_at of the newest pull_request event applied: older events are ignored.
     host_updated_at TEXT,

@@ -82,6 +82,9 @@ impl Application {
             Arc::new(backend::vcs::instrumented::Instrumented::new(crate::vcs::build(&config)?, metrics.clone()));
         let base_branch = config.github.as_ref().map_or(&config.infra_repo.base_branch, |g| &g.base_branch);
         let mut worker_config = WorkerConfig::new(base_branch, config.base_url.as_str());
+        if let Some(github) = &config.github {
+            worker_config.merge_method = github.merge_method;
+        }
         for e in &config.environments {
             worker_config
                 .environment_lines

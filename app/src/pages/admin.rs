@@ -106,6 +106,7 @@ fn JobsTable(jobs: Vec<JobRow>) -> impl IntoView {
                                 let work = match j.kind.as_str() {
                                     "open_pr" => "open pull request",
                                     "update_pr" => "push new revision",
+                                    "merge_pr" => "merge pull request",
                                     _ => "close pull request",
                                 };
                                 let next = if j.state == "failed" { "an admin".to_owned() } else { format!("next try {}", crate::pages::format_time(j.next_try_ms)) };

@@ -73,6 +73,8 @@ pub struct PullView {
     pub checks: Option<String>,
     pub changed_outside: bool,
     pub merged_without_approval: bool,
+    /// Why it needs a person before it can merge (a merge conflict).
+    pub attention: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +186,7 @@ async fn delivery(state: &crate::state::AppState, number: i64, is_admin: bool) -
         checks: p.checks_status,
         changed_outside: p.changed_outside,
         merged_without_approval: p.merged_without_approval,
+        attention: p.attention,
     });
     let jobs = backend::outbox::jobs_of(&state.db, number).await.map_err(AppError::internal)?;
     let job = jobs.into_iter().find(|j| j.state != "done").map(|j| JobState {
@@ -287,6 +290,7 @@ fn DeliveryPanel(number: i64, status: String, delivery: Delivery) -> impl IntoVi
     let job_line = delivery.job.clone().map(|job| {
         let (doing, waiting) = match job.kind.as_str() {
             "update_pr" => ("Updating the pull request", "Pushing the new revision to the pull request."),
+            "merge_pr" => ("Merging the pull request", "Merging the pull request."),
             "close_pr" => ("Closing the pull request", "Closing the pull request."),
             _ => ("Opening the pull request", "Waiting for the pull request to be opened."),
         };
@@ -334,6 +338,9 @@ fn DeliveryPanel(number: i64, status: String, delivery: Delivery) -> impl IntoVi
                 <form method="post" action=format!("/requests/{number}/accept-outside-change")>
                     <button type="submit" class="secondary" data-testid="accept-outside">{format!("Accept the pushed head {} as it is", p.head)}</button>
                 </form>
+            })}
+            {p.attention.clone().map(|why| view! {
+                <p class="flash flash-error" role="alert" data-testid="needs-attention">{format!("Needs attention: {why}.")}</p>
             })}
             {p.merged_without_approval.then(|| view! {
                 <p class="flash flash-error" role="alert" data-testid="merged-without-approval">"Merged on GitHub before Infradesk approved it."</p>

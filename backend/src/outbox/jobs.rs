@@ -206,3 +206,94 @@ impl Worker {
         Ok(())
     }
 }
+
+impl Worker {
+    /// An approved request: bring the branch up to date with the base (a real merge of the
+    /// base into it when the base moved), then merge the pull request at exactly that head.
+    /// A real conflict marks the pull request "needs attention" with the reason and fails the
+    /// job, so an admin retries it once a person resolved the conflict on the branch.
+    pub(super) async fn merge_pr(&self, job: &Claimed) -> Result<(), JobError> {
+        let detail = self.detail(job.request_id).await?;
+        let Some(record) = pulls::of_request(&self.db, job.request_id).await? else {
+            return Err(JobError::Vcs(VcsError::Rejected(format!(
+                "request #{} has no pull request to merge",
+                job.request_id
+            ))));
+        };
+        if detail.summary.status != Status::Approved || record.state != crate::vcs::PrState::Open {
+            // Cancelled, merged on GitHub meanwhile, …: nothing to merge.
+            let mut tx = self.db.begin_write().await?;
+            super::finish(&mut tx, self.clock.now_ms(), job).await?;
+            tx.commit().await.map_err(DbError::from)?;
+            return Ok(());
+        }
+        let number = u64::try_from(record.number).unwrap_or_default();
+        let head = match self.vcs.update_branch(number).await {
+            Ok(head) => head,
+            Err(VcsError::Conflict(reason)) => return self.needs_attention(job, &reason).await,
+            Err(e) => return Err(e.into()),
+        };
+        if head != record.head_sha {
+            let mut tx = self.db.begin_write().await?;
+            pulls::record_push(&mut tx, self.clock.now_ms(), job.request_id, &head).await?;
+            tx.commit().await.map_err(DbError::from)?;
+        }
+        self.fault("after_update_branch")?;
+        let message = format!("{} (#{})", pull_request_title(&detail), record.number);
+        let merge = match self.vcs.merge_pull_request(number, &head, self.config.merge_method, &message).await {
+            Ok(sha) => sha,
+            // The branch moved between the two calls: start over.
+            Err(VcsError::Conflict(reason)) => return Err(VcsError::transient(reason).into()),
+            Err(e) => return Err(e.into()),
+        };
+        self.fault("before_record")?;
+        let now = self.clock.now_ms();
+        let mut tx = self.db.begin_write().await?;
+        if !super::finish(&mut tx, now, job).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(JobError::Crash("claim lost".into()));
+        }
+        let update = pulls::Update {
+            state: Some(crate::vcs::PrState::Merged),
+            merge_commit: Some(&merge),
+            ..Default::default()
+        };
+        pulls::update(&mut tx, now, job.request_id, update).await?;
+        pulls::set_attention(&mut tx, now, job.request_id, None).await?;
+        let change = Change {
+            number: job.request_id,
+            event: Event::Merged,
+            role: Role::System,
+            actor: &Actor::System,
+            expected_version: None,
+            details: json!({ "pull_request": record.number, "merge_commit": merge, "head": head }),
+        };
+        match change::apply(&mut tx, self.db.dialect(), now, change).await {
+            Ok(_) | Err(ChangeError::Refused(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+
+    async fn needs_attention(&self, job: &Claimed, reason: &str) -> Result<(), JobError> {
+        let now = self.clock.now_ms();
+        let why = format!("{reason}; resolve it on the branch, then retry the merge");
+        let mut tx = self.db.begin_write().await?;
+        if !super::fail(&mut tx, now, job, &why).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(JobError::Crash("claim lost".into()));
+        }
+        pulls::set_attention(&mut tx, now, job.request_id, Some(&why)).await?;
+        let entry = crate::audit::Entry {
+            actor: &Actor::System,
+            action: "request.needs_attention",
+            subject: &format!("request:{}", job.request_id),
+            details: json!({ "reason": why, "job": job.id }),
+        };
+        crate::audit::append(&mut tx, self.db.dialect(), now, entry).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        tracing::warn!(request = job.request_id, %reason, "merge needs attention");
+        Ok(())
+    }
+}

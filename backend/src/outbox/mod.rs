@@ -29,6 +29,8 @@ pub enum JobKind {
     OpenPr,
     /// Push the current revision to the branch and update the description (after an edit).
     UpdatePr,
+    /// Merge an approved request's pull request (the base merged into the branch first).
+    MergePr,
     ClosePr,
 }
 
@@ -37,6 +39,7 @@ impl JobKind {
         match self {
             JobKind::OpenPr => "open_pr",
             JobKind::UpdatePr => "update_pr",
+            JobKind::MergePr => "merge_pr",
             JobKind::ClosePr => "close_pr",
         }
     }
@@ -45,6 +48,7 @@ impl JobKind {
         Some(match s {
             "open_pr" => JobKind::OpenPr,
             "update_pr" => JobKind::UpdatePr,
+            "merge_pr" => JobKind::MergePr,
             "close_pr" => JobKind::ClosePr,
             _ => return None,
         })
@@ -55,6 +59,7 @@ impl JobKind {
         match self {
             JobKind::OpenPr => 5,
             JobKind::UpdatePr => 2,
+            JobKind::MergePr => 2,
             JobKind::ClosePr => 3,
         }
     }

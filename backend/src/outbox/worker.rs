@@ -31,6 +31,8 @@ pub struct WorkerConfig {
     pub public_url: String,
     /// Per environment: how the body names it, e.g. "prod (AWS 123456789012, eu-west-1)".
     pub environment_lines: BTreeMap<String, String>,
+    /// How approved pull requests are merged.
+    pub merge_method: crate::vcs::MergeMethod,
     pub lease: Duration,
     /// How often to look for due jobs when nothing wakes the worker.
     pub poll: Duration,
@@ -43,6 +45,7 @@ impl WorkerConfig {
             base_branch: base_branch.to_owned(),
             public_url: public_url.trim_end_matches('/').to_owned(),
             environment_lines: BTreeMap::new(),
+            merge_method: crate::vcs::MergeMethod::default(),
             lease: Duration::from_secs(120),
             poll: Duration::from_secs(2),
             backoff: Backoff::default(),
@@ -189,6 +192,7 @@ impl Worker {
         let result = match job.kind {
             JobKind::OpenPr => self.open_pr(job).await,
             JobKind::UpdatePr => self.update_pr(job).await,
+            JobKind::MergePr => self.merge_pr(job).await,
             JobKind::ClosePr => self.close_pr(job).await,
         };
         match result {
