@@ -54,11 +54,7 @@ async fn cancelling_closes_the_pull_request_with_a_comment_and_deletes_the_branc
 #[tokio::test]
 async fn an_edit_is_a_new_revision_and_a_new_commit_on_the_same_pull_request() {
     each_db(|db| async move {
-        let p = people(&db).await;
-        let s = setup();
-        let w = worker(&db, &s);
-        let n = submit(&db, "k-1", "orders-db", p.alice).await;
-        w.run_due().await.unwrap();
+        let (s, w, n, p) = opened_request(&db).await;
         let branch = format!("infradesk/{n}-orders-db");
         let path = format!("envs/dev/request-{n}.tf");
         let edit = |version: i64, content: &str, justification: &'static str| backend::requests::Edit {
@@ -108,11 +104,7 @@ async fn an_edit_is_a_new_revision_and_a_new_commit_on_the_same_pull_request() {
 #[tokio::test]
 async fn an_outside_push_is_resolved_by_re_rendering_or_by_a_reviewer_accepting_it() {
     each_db(|db| async move {
-        let p = people(&db).await;
-        let s = setup();
-        let w = worker(&db, &s);
-        let n = submit(&db, "k-1", "orders-db", p.alice).await;
-        w.run_due().await.unwrap();
+        let (s, w, n, _) = opened_request(&db).await;
         let branch = format!("infradesk/{n}-orders-db");
         let path = format!("envs/dev/request-{n}.tf");
         let alice = domain::audit::Actor::User("alice".into());
@@ -198,11 +190,7 @@ fn commit_on_main(s: &Setup, path: &str, content: &str) {
 #[tokio::test]
 async fn an_approved_request_is_merged_after_the_moved_base_is_merged_into_its_branch() {
     each_db(|db| async move {
-        let p = people(&db).await;
-        let s = setup();
-        let w = worker(&db, &s);
-        let n = submit(&db, "k-1", "orders-db", p.alice).await;
-        w.run_due().await.unwrap();
+        let (s, w, n, _) = opened_request(&db).await;
         commit_on_main(&s, "envs/dev/other.tf", "other = 1\n");
         approve(&db, n).await;
         assert_eq!(w.run_due().await.unwrap(), 1);
@@ -224,11 +212,7 @@ async fn an_approved_request_is_merged_after_the_moved_base_is_merged_into_its_b
 #[tokio::test]
 async fn a_merge_conflict_needs_attention_and_an_admin_retry_merges_once_resolved() {
     each_db(|db| async move {
-        let p = people(&db).await;
-        let s = setup();
-        let w = worker(&db, &s);
-        let n = submit(&db, "k-1", "orders-db", p.alice).await;
-        w.run_due().await.unwrap();
+        let (s, w, n, _) = opened_request(&db).await;
         // Someone wrote the same file on main.
         let path = format!("envs/dev/request-{n}.tf");
         let before = git(&s, &["rev-parse", "main"]);

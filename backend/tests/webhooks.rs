@@ -4,20 +4,18 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+mod outbox_fixtures;
 mod requests_fixtures;
 
-use std::sync::Arc;
-
-use backend::infra_repo::{self, EnvironmentLayout};
-use backend::outbox::worker::{Worker, WorkerConfig};
-use backend::vcs::local_git::LocalGitVcs;
-use backend::{Db, ManualClock, webhooks};
+use backend::{Db, webhooks};
 use common::*;
-use requests_fixtures::*;
+use outbox_fixtures::{Setup, setup, status, submit, worker};
+use requests_fixtures::people;
 use serde_json::{Value, json};
 
 struct Opened {
-    _dir: tempfile::TempDir,
+    /// The repository and the worker.
+    s: Setup,
     /// (request number, pull request number, head sha)
     requests: Vec<(i64, i64, String)>,
 }
@@ -25,37 +23,18 @@ struct Opened {
 /// Submits `n` requests and lets the worker open their pull requests.
 async fn opened(db: &Db, n: usize) -> Opened {
     let p = people(db).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("infra");
-    let envs = [EnvironmentLayout {
-        name: "dev".into(),
-        directory: "envs/dev".into(),
-        aws_account_id: "111111111111".into(),
-        region: "eu-west-1".into(),
-    }];
-    infra_repo::ensure(&path, "main", &envs).unwrap();
-    let m = module("rds-postgresql");
+    let s = setup();
     let mut numbers = Vec::new();
     for i in 0..n {
-        let key = format!("k-{i}");
-        let name = format!("db-{i}");
-        let mut r = simple(&key, &m, &name);
-        r.user = (p.alice, "alice");
-        numbers.push(submit_simple(db, T0, r).await.unwrap().number());
+        numbers.push(submit(db, &format!("k-{i}"), &format!("db-{i}"), p.alice).await);
     }
-    let worker = Worker::new(
-        db.clone(),
-        Arc::new(LocalGitVcs::new(path)),
-        Arc::new(ManualClock::new(T0)),
-        WorkerConfig::new("main", "http://localhost:3000"),
-    );
-    assert_eq!(worker.run_due().await.unwrap(), n);
+    assert_eq!(worker(db, &s).run_due().await.unwrap(), n);
     let mut requests = Vec::new();
     for number in numbers {
         let pr = backend::pulls::of_request(db, number).await.unwrap().unwrap();
         requests.push((number, pr.number, pr.head_sha));
     }
-    Opened { _dir: dir, requests }
+    Opened { s, requests }
 }
 
 fn pull(number: i64, state: &str, merged: bool, head: &str, updated_at: &str) -> Value {
@@ -90,12 +69,6 @@ async fn deliver(db: &Db, id: &str, (event, body): (&str, String)) -> bool {
     let stored = webhooks::receive(db, T0, id, event, action.as_deref(), &body).await.unwrap();
     webhooks::process_pending(db, T0).await.unwrap();
     stored
-}
-
-async fn status(db: &Db, number: i64) -> String {
-    let row: (String,) =
-        sqlx::query_as("SELECT status FROM requests WHERE id = $1").bind(number).fetch_one(db.pool()).await.unwrap();
-    row.0
 }
 
 async fn outcome(db: &Db, id: &str) -> (String, String) {
@@ -270,28 +243,9 @@ async fn deliveries_that_do_not_concern_infradesk_are_recorded_and_ignored() {
 #[tokio::test]
 async fn reconciling_repairs_a_missed_merge() {
     each_db(|db| async move {
-        let p = people(&db).await;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("infra");
-        let envs = [EnvironmentLayout {
-            name: "dev".into(),
-            directory: "envs/dev".into(),
-            aws_account_id: "111111111111".into(),
-            region: "eu-west-1".into(),
-        }];
-        infra_repo::ensure(&path, "main", &envs).unwrap();
-        let m = module("rds-postgresql");
-        let mut r = simple("k-1", &m, "db-1");
-        r.user = (p.alice, "alice");
-        let number = submit_simple(&db, T0, r).await.unwrap().number();
-        let vcs = LocalGitVcs::new(path);
-        let worker = Worker::new(
-            db.clone(),
-            Arc::new(vcs.clone()),
-            Arc::new(ManualClock::new(T0)),
-            WorkerConfig::new("main", "http://localhost:3000"),
-        );
-        worker.run_due().await.unwrap();
+        let o = opened(&db, 1).await;
+        let (number, _, _) = o.requests[0].clone();
+        let vcs = o.s.git.clone();
         let record = backend::pulls::of_request(&db, number).await.unwrap().unwrap();
         use backend::vcs::{MergeMethod, Vcs};
         // Merged on the host while no webhook arrived.

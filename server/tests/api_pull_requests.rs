@@ -38,14 +38,21 @@ async fn submit(app: &TestApp, name: &str) {
     app.post_form(&format!("/requests/new/{MODULE}"), &valid_form(&key, name)).await;
 }
 
+/// The demo app where `dev` submitted `orders-db` (#1) and its pull request is open; the
+/// local infra repository's path.
+async fn request_in_review(dialect: backend::Dialect) -> (TestApp, std::path::PathBuf) {
+    let app = spawn_demo_app(dialect).await;
+    let repo = app.data_dir().join("infra-repo");
+    app.sign_in("dev").await;
+    submit(&app, "orders-db").await;
+    wait_for_status(&app, 1, "in_review").await;
+    (app, repo)
+}
+
 #[tokio::test]
 async fn a_submitted_request_gets_its_pull_request_in_the_local_repository() {
     for dialect in dialects() {
-        let app = spawn_demo_app(dialect).await;
-        let repo = app.data_dir().join("infra-repo");
-        app.sign_in("dev").await;
-        submit(&app, "orders-db").await;
-        wait_for_status(&app, 1, "in_review").await;
+        let (app, repo) = request_in_review(dialect).await;
 
         let file = "environments/dev/rds-postgresql-orders-db.tf";
         let content = git(&repo, &["show", &format!("infradesk/1-orders-db:{file}")]);
@@ -104,11 +111,7 @@ async fn a_failed_pull_request_shows_why_and_an_admin_retry_opens_it() {
 #[tokio::test]
 async fn the_requesting_team_cancels_and_the_pull_request_is_closed() {
     for dialect in dialects() {
-        let app = spawn_demo_app(dialect).await;
-        let repo = app.data_dir().join("infra-repo");
-        app.sign_in("dev").await;
-        submit(&app, "orders-db").await;
-        wait_for_status(&app, 1, "in_review").await;
+        let (app, repo) = request_in_review(dialect).await;
         app.logout().await;
 
         // A reviewer of another team may read the request but not cancel it.
@@ -156,11 +159,7 @@ fn edit_form<'a>(key: &'a str, version: &'a str, storage: &'a str) -> Vec<(&'a s
 #[tokio::test]
 async fn an_edit_makes_a_new_revision_and_a_new_commit_on_the_pull_request() {
     for dialect in dialects() {
-        let app = spawn_demo_app(dialect).await;
-        let repo = app.data_dir().join("infra-repo");
-        app.sign_in("dev").await;
-        submit(&app, "orders-db").await;
-        wait_for_status(&app, 1, "in_review").await;
+        let (app, repo) = request_in_review(dialect).await;
         assert!(app.get("/requests/1").await.html().contains("Edit (new revision)"));
 
         let page = app.get("/requests/1/edit").await;

@@ -16,6 +16,18 @@ use crate::requests::{self, RequestDetail};
 use crate::vcs::{Author, ChangeSet, FileChange, PullRequest, PullRequestDraft, VcsError};
 
 impl Worker {
+    /// A write transaction in which `job` is already marked done; the caller adds the
+    /// outcome and commits. A claim that lapsed (the job runs elsewhere now) stops here.
+    async fn finishing(&self, job: &Claimed) -> Result<(sqlx::Transaction<'static, sqlx::Any>, i64), JobError> {
+        let now = self.clock.now_ms();
+        let mut tx = self.db.begin_write().await?;
+        if !super::finish(&mut tx, now, job).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(JobError::Crash("claim lost".into()));
+        }
+        Ok((tx, now))
+    }
+
     pub(super) async fn detail(&self, number: i64) -> Result<RequestDetail, JobError> {
         requests::get(&self.db, number)
             .await?
@@ -26,8 +38,7 @@ impl Worker {
         let detail = self.detail(job.request_id).await?;
         if detail.summary.status != Status::PrPending {
             // Cancelled (or otherwise moved on) while waiting: nothing to open.
-            let mut tx = self.db.begin_write().await?;
-            super::finish(&mut tx, self.clock.now_ms(), job).await?;
+            let (tx, _) = self.finishing(job).await?;
             tx.commit().await.map_err(DbError::from)?;
             return Ok(());
         }
@@ -97,12 +108,7 @@ impl Worker {
 
     pub(super) async fn record_opened(&self, job: &Claimed, pr: &PullRequest) -> Result<(), JobError> {
         self.fault("before_record")?;
-        let now = self.clock.now_ms();
-        let mut tx = self.db.begin_write().await?;
-        if !super::finish(&mut tx, now, job).await? {
-            tx.rollback().await.map_err(DbError::from)?;
-            return Err(JobError::Crash("claim lost".into()));
-        }
+        let (mut tx, now) = self.finishing(job).await?;
         pulls::record_opened(&mut tx, now, job.request_id, pr).await?;
         let change = Change {
             number: job.request_id,
@@ -154,12 +160,7 @@ impl Worker {
         let number = u64::try_from(record.number).unwrap_or_default();
         self.vcs.update_pull_request(number, &draft.title, &draft.body).await?;
         self.fault("before_record")?;
-        let now = self.clock.now_ms();
-        let mut tx = self.db.begin_write().await?;
-        if !super::finish(&mut tx, now, job).await? {
-            tx.rollback().await.map_err(DbError::from)?;
-            return Err(JobError::Crash("claim lost".into()));
-        }
+        let (mut tx, now) = self.finishing(job).await?;
         pulls::record_push(&mut tx, now, job.request_id, &commit.sha).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(())
@@ -187,12 +188,7 @@ impl Worker {
         }
         self.vcs.delete_branch(&branch).await?;
         self.fault("before_record")?;
-        let now = self.clock.now_ms();
-        let mut tx = self.db.begin_write().await?;
-        if !super::finish(&mut tx, now, job).await? {
-            tx.rollback().await.map_err(DbError::from)?;
-            return Err(JobError::Crash("claim lost".into()));
-        }
+        let (mut tx, now) = self.finishing(job).await?;
         if known.is_some() {
             pulls::update(
                 &mut tx,
@@ -222,8 +218,7 @@ impl Worker {
         };
         if detail.summary.status != Status::Approved || record.state != crate::vcs::PrState::Open {
             // Cancelled, merged on GitHub meanwhile, …: nothing to merge.
-            let mut tx = self.db.begin_write().await?;
-            super::finish(&mut tx, self.clock.now_ms(), job).await?;
+            let (tx, _) = self.finishing(job).await?;
             tx.commit().await.map_err(DbError::from)?;
             return Ok(());
         }
@@ -247,12 +242,7 @@ impl Worker {
             Err(e) => return Err(e.into()),
         };
         self.fault("before_record")?;
-        let now = self.clock.now_ms();
-        let mut tx = self.db.begin_write().await?;
-        if !super::finish(&mut tx, now, job).await? {
-            tx.rollback().await.map_err(DbError::from)?;
-            return Err(JobError::Crash("claim lost".into()));
-        }
+        let (mut tx, now) = self.finishing(job).await?;
         let update = pulls::Update {
             state: Some(crate::vcs::PrState::Merged),
             merge_commit: Some(&merge),

@@ -193,3 +193,14 @@ pub async fn synchronize(db: &Db, id: &str, pr: i64, head: &str) {
     backend::webhooks::receive(db, T0, id, "pull_request", Some("synchronize"), &body).await.unwrap();
     backend::webhooks::process_pending(db, T0).await.unwrap();
 }
+
+/// A request for `orders-db` by alice whose pull request the worker opened: the repository,
+/// the worker, the request number and the people.
+pub async fn opened_request(db: &Db) -> (Setup, Worker, i64, People) {
+    let p = people(db).await;
+    let s = setup();
+    let w = worker(db, &s);
+    let n = submit(db, "k-1", "orders-db", p.alice).await;
+    w.run_due().await.unwrap();
+    (s, w, n, p)
+}
