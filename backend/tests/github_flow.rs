@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "vcs_github_fixtures/fake.rs"]
+#[path = "vcs_github_fixtures/fake/mod.rs"]
 #[allow(dead_code)]
 mod fake;
 mod requests_fixtures;
