@@ -104,6 +104,25 @@ pub async fn by_number(tx: &mut Transaction<'static, Any>, number: i64) -> Resul
     row.as_ref().map(from_row).transpose()
 }
 
+/// By pull request number, locked for the rest of the caller's transaction (PostgreSQL:
+/// `FOR UPDATE`, so two replicas applying events about one pull request take turns; SQLite's
+/// write transactions are exclusive already).
+pub async fn by_number_for_update(
+    tx: &mut Transaction<'static, Any>,
+    dialect: crate::db::Dialect,
+    number: i64,
+) -> Result<Option<PullRecord>, DbError> {
+    let lock = match dialect {
+        crate::db::Dialect::Postgres => " FOR UPDATE",
+        crate::db::Dialect::Sqlite => "",
+    };
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM pull_requests WHERE number = $1{lock}"))
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// Open pull requests Infradesk knows of (for reconciling).
 pub async fn open(db: &Db) -> Result<Vec<PullRecord>, DbError> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM pull_requests WHERE state = 'open' ORDER BY number"))

@@ -258,3 +258,35 @@ async fn reconciling_repairs_a_missed_merge() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_reopen_on_github_never_revives_a_request_cancelled_in_infradesk_or_a_taken_name() {
+    each_db(|db| async move {
+        let o = opened(&db, 2).await;
+        let (first, pr1, head1) = o.requests[0].clone();
+        let (second, pr2, head2) = o.requests[1].clone();
+        // #first: cancelled by its team in Infradesk; reopening on GitHub does not revive it.
+        backend::requests::cancel(&db, T0, first, &admin(), domain::request::transition::Role::Admin, None, "no")
+            .await
+            .unwrap();
+        deliver(&db, "a-1", pr_event("closed", pull(pr1, "closed", false, &head1, "2026-11-24T10:00:00Z"))).await;
+        deliver(&db, "a-2", pr_event("reopened", pull(pr1, "open", false, &head1, "2026-11-24T10:01:00Z"))).await;
+        assert_eq!(status(&db, first).await, "cancelled");
+        assert!(outcome(&db, "a-2").await.1.contains("cancelled in Infradesk"));
+
+        // #second: closed on GitHub, its name taken by a new request, then reopened.
+        deliver(&db, "b-1", pr_event("closed", pull(pr2, "closed", false, &head2, "2026-11-24T10:00:00Z"))).await;
+        assert_eq!(status(&db, second).await, "cancelled");
+        let alice: (i64,) =
+            sqlx::query_as("SELECT id FROM users WHERE login = 'alice'").fetch_one(db.pool()).await.unwrap();
+        let taker = submit(&db, "k-new", "db-1", alice.0).await;
+        deliver(&db, "b-2", pr_event("reopened", pull(pr2, "open", false, &head2, "2026-11-24T10:01:00Z"))).await;
+        assert_eq!(status(&db, second).await, "cancelled");
+        let (kind, detail) = outcome(&db, "b-2").await;
+        assert!(kind == "applied" && detail.contains(&format!("request #{taker} holds its instance name")), "{detail}");
+        // Nothing is stuck: later deliveries are still applied.
+        deliver(&db, "b-3", ("issues", json!({"action": "opened", "repository": repo()}).to_string())).await;
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM webhook_deliveries WHERE processed_at_ms IS NULL").await, 0);
+    })
+    .await;
+}

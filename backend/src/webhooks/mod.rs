@@ -74,6 +74,17 @@ async fn process_one(db: &Db, now_ms: i64) -> Result<bool, DbError> {
         Ok(Applied::Changed(d)) => ("applied", d),
         Ok(Applied::Ignored(d)) => ("ignored", d),
         Err(Problem::Payload(d)) => ("failed", d),
+        Err(Problem::Db(DbError::Sql(sqlx::Error::Database(e)))) => {
+            // The database refused what this delivery would change (a constraint): it will
+            // refuse it every time. Record it as failed and go on with the next delivery.
+            tx.rollback().await?;
+            let detail = format!("refused by the database: {e}");
+            tracing::warn!(delivery = %delivery_id, %event, %detail, "webhook delivery failed");
+            let mut tx = db.begin_write().await?;
+            mark(&mut tx, now_ms, &delivery_id, "failed", &detail).await?;
+            tx.commit().await?;
+            return Ok(true);
+        }
         Err(Problem::Db(e)) => {
             // Undo this delivery's partial effects; it stays unprocessed and is tried again.
             tx.rollback().await?;
@@ -90,6 +101,23 @@ async fn process_one(db: &Db, now_ms: i64) -> Result<bool, DbError> {
     tx.commit().await?;
     tracing::info!(delivery = %delivery_id, %event, outcome, %detail, "webhook processed");
     Ok(true)
+}
+
+async fn mark(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    now_ms: i64,
+    delivery_id: &str,
+    outcome: &str,
+    detail: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE webhook_deliveries SET processed_at_ms = $1, outcome = $2, detail = $3 WHERE delivery_id = $4")
+        .bind(now_ms)
+        .bind(outcome)
+        .bind(detail)
+        .bind(delivery_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 enum Problem {
@@ -131,15 +159,15 @@ async fn apply(
         }
         "check_run" => {
             let e: events::CheckRunEvent = parse(event, body)?;
-            observe_check(tx, now_ms, &e.observed()).await?
+            observe_check(tx, dialect, now_ms, &e.observed()).await?
         }
         "check_suite" => {
             let e: events::CheckSuiteEvent = parse(event, body)?;
-            observe_check(tx, now_ms, &e.observed()).await?
+            observe_check(tx, dialect, now_ms, &e.observed()).await?
         }
         "status" => {
             let e: events::StatusEvent = parse(event, body)?;
-            observe_check(tx, now_ms, &e.observed()).await?
+            observe_check(tx, dialect, now_ms, &e.observed()).await?
         }
         other => Applied::Ignored(format!("event {other} is not used")),
     })

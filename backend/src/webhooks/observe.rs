@@ -82,7 +82,7 @@ pub async fn observe_pull(
     actor: &Actor,
     seen: &ObservedPull<'_>,
 ) -> Result<Applied, DbError> {
-    let Some(record) = pulls::by_number(tx, seen.number).await? else {
+    let Some(record) = pulls::by_number_for_update(tx, dialect, seen.number).await? else {
         return Ok(Applied::Ignored(format!("pull request #{} is not one Infradesk opened", seen.number)));
     };
     let known: Option<String> = sqlx::query("SELECT host_updated_at FROM pull_requests WHERE request_id = $1")
@@ -128,6 +128,11 @@ pub async fn observe_pull(
         (PrState::Closed, PrState::Open) => {
             let update = pulls::Update { state: Some(PrState::Open), ..Default::default() };
             pulls::update(tx, now_ms, request, update).await?;
+            if let Some(why) = why_not_reopen(tx, request).await? {
+                return Ok(Applied::Changed(format!(
+                    "pull request reopened; request #{request} stays cancelled: {why}"
+                )));
+            }
             match transition(tx, dialect, now_ms, actor, &record, Event::PrReopened).await? {
                 None => Applied::Changed(format!("pull request reopened; request #{request} back in review")),
                 Some(why) => Applied::Changed(format!("pull request reopened ({why})")),
@@ -137,6 +142,35 @@ pub async fn observe_pull(
         (PrState::Open, PrState::Open) => new_head(tx, dialect, now_ms, actor, &record, seen.head_sha).await?,
     };
     Ok(outcome)
+}
+
+/// A pull request reopened on GitHub brings its request back only when GitHub closed it: a
+/// request cancelled in Infradesk stays cancelled, and one whose instance name another live
+/// request took meanwhile cannot come back.
+async fn why_not_reopen(tx: &mut Transaction<'static, Any>, request: i64) -> Result<Option<String>, DbError> {
+    let last = sqlx::query(
+        "SELECT action FROM audit_events WHERE subject = $1 \
+         AND action IN ('request.cancelled', 'request.pr_closed') ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(format!("request:{request}"))
+    .fetch_optional(&mut **tx)
+    .await?;
+    let last: Option<String> = last.map(|r| r.try_get("action")).transpose()?;
+    if last.as_deref() == Some("request.cancelled") {
+        return Ok(Some("it was cancelled in Infradesk".to_owned()));
+    }
+    let holder = sqlx::query(
+        "SELECT other.id FROM requests r JOIN requests other ON other.environment = r.environment \
+         AND other.instance_name = r.instance_name AND other.id <> r.id \
+         AND other.status NOT IN ('cancelled', 'rejected') WHERE r.id = $1",
+    )
+    .bind(request)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(holder
+        .map(|r| r.try_get::<i64, _>("id"))
+        .transpose()?
+        .map(|other| format!("request #{other} holds its instance name now")))
 }
 
 /// A head the host reports for an open pull request. Not the one Infradesk made: someone
@@ -213,10 +247,16 @@ pub struct ObservedCheck<'a> {
 /// ignored (an older head never changes what is shown).
 pub async fn observe_check(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     now_ms: i64,
     seen: &ObservedCheck<'_>,
 ) -> Result<Applied, DbError> {
-    let row = sqlx::query("SELECT request_id, checks_detail FROM pull_requests WHERE head_sha = $1")
+    // Locked: the checks map is read, changed and written back.
+    let lock = match dialect {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
+    };
+    let row = sqlx::query(&format!("SELECT request_id, checks_detail FROM pull_requests WHERE head_sha = $1{lock}"))
         .bind(seen.head_sha)
         .fetch_optional(&mut **tx)
         .await?;
