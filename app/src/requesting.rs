@@ -182,3 +182,14 @@ fn plural(n: usize, noun: &str) -> String {
 pub fn module(state: &crate::state::AppState, id: &str) -> Option<Arc<Module>> {
     state.catalog.current().catalog.modules.get(id).cloned().map(Arc::new)
 }
+
+/// Who may accept a push made outside Infradesk: a member of a team the current revision is
+/// routed to who is not in the requesting team (nobody accepts changes to their own team's
+/// request).
+#[cfg(feature = "ssr")]
+pub fn may_accept_outside_change(me: &Me, detail: &backend::requests::RequestDetail) -> bool {
+    let routing: Option<domain::routing::RoutingOutcome> = serde_json::from_value(detail.revision.routing.clone()).ok();
+    let routed = routing.map(|r| r.reviewers.into_iter().map(|req| req.team).collect::<Vec<_>>()).unwrap_or_default();
+    let in_requesting_team = me.teams.iter().any(|t| t.slug == detail.summary.team);
+    !in_requesting_team && me.teams.iter().any(|t| routed.contains(&t.slug))
+}

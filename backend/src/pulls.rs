@@ -172,18 +172,21 @@ pub async fn update(
 }
 
 /// Infradesk pushed `head` to the branch: it is the rendered head and the current head, with
-/// no checks yet and nothing changed outside.
+/// no checks yet. `outside`: the branch still holds changes besides Infradesk's file (pushed
+/// by someone else), so it stays marked until a reviewer accepts it.
 pub async fn record_push(
     tx: &mut Transaction<'static, Any>,
     now_ms: i64,
     request_id: i64,
     head: &str,
+    outside: bool,
 ) -> Result<(), DbError> {
     sqlx::query(
         "UPDATE pull_requests SET rendered_head = $1, head_sha = $1, checks_status = NULL, checks_detail = NULL, \
-         changed_outside = 0, updated_at_ms = $2 WHERE request_id = $3",
+         changed_outside = $2, updated_at_ms = $3 WHERE request_id = $4",
     )
     .bind(head)
+    .bind(crate::db::flag(outside))
     .bind(now_ms)
     .bind(request_id)
     .execute(&mut **tx)

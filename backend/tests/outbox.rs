@@ -148,17 +148,18 @@ async fn a_job_that_keeps_failing_shows_the_reason_and_an_admin_retry_finishes_i
         let p = people(&db).await;
         let s = setup();
         let n = submit(&db, "k-1", "orders-db", p.alice).await;
-        for _ in 0..8 {
+        let attempts = backend::outbox::backoff::Backoff::default().max_attempts;
+        for _ in 0..attempts {
             s.host.fail("commit_change", VcsError::transient("GitHub answered 503"), false);
         }
         let w = worker(&db, &s);
         let mut last = None;
-        for _ in 0..8 {
+        for _ in 0..attempts {
             s.clock.advance(Duration::from_secs(601));
             last = w.run_once().await.unwrap().map(|(_, o)| o);
         }
         let Some(Outcome::Failed(reason)) = last else { panic!("{last:?}") };
-        assert!(reason.contains("gave up after 8 attempts") && reason.contains("503"), "{reason}");
+        assert!(reason.contains(&format!("gave up after {attempts} attempts")) && reason.contains("503"), "{reason}");
         assert_eq!(status(&db, n).await, "failed");
         let (job_id, state, error): (i64, String, String) =
             sqlx::query_as("SELECT id, state, last_error FROM outbox_jobs WHERE request_id = $1")

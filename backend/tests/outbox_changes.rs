@@ -133,13 +133,25 @@ async fn an_outside_push_is_resolved_by_re_rendering_or_by_a_reviewer_accepting_
         synchronize(&db, "sync-22", pr, &foreign2).await;
         assert!(record().await.changed_outside);
         let sam = domain::audit::Actor::User("sam".into());
-        assert_eq!(backend::requests::accept_outside_change(&db, T0, n, &sam).await.unwrap(), foreign2);
+        let moved = backend::requests::accept_outside_change(&db, T0, n, &sam, &foreign).await;
+        assert!(
+            matches!(moved, Err(backend::requests::OutsideError::HeadMoved { .. })),
+            "only the head the reviewer saw"
+        );
+        assert_eq!(backend::requests::accept_outside_change(&db, T0, n, &sam, &foreign2).await.unwrap(), foreign2);
         let accepted = record().await;
         assert!(!accepted.changed_outside);
         assert_eq!(
             (accepted.rendered_head.as_str(), accepted.head_sha.as_str()),
             (foreign2.as_str(), foreign2.as_str())
         );
+        // A push that adds another file: re-rendering restores nothing to remove it, so the
+        // branch stays marked until a reviewer accepts it.
+        let extra = foreign_push(&s, &branch, "envs/dev/extra.tf", "admin = true\n");
+        synchronize(&db, "sync-333", pr, &extra).await;
+        backend::requests::rerender(&db, T0, n, &alice).await.unwrap();
+        w.run_due().await.unwrap();
+        assert!(record().await.changed_outside, "another file on the branch keeps it marked");
         let trail = events(&db, n).await;
         for action in ["request.changed_outside", "request.rerender_requested", "request.outside_change_accepted"] {
             assert!(trail.iter().any(|a| a == action), "{action} in {trail:?}");

@@ -290,3 +290,12 @@ fn configuration_deserializes_and_never_shows_secrets() {
     assert_eq!(config.api_url.as_str(), "https://api.github.com/");
     assert!(!format!("{config:?}").contains(TOKEN), "{config:?}");
 }
+
+#[tokio::test]
+async fn changed_files_compares_the_branch_with_its_base_in_one_call() {
+    let (server, _fake, vcs) = start().await;
+    vcs.commit_change(&change(Some(CONTENT))).await.unwrap();
+    let before = requests(&server).await.len();
+    assert_eq!(vcs.changed_files("main", BRANCH).await.unwrap(), [FILE]);
+    assert_eq!(calls_since(&server, before).await, [format!("GET {}", repo(&format!("/compare/main...{BRANCH}")))]);
+}

@@ -69,7 +69,9 @@ pub struct PullView {
     pub url: Option<String>,
     pub branch: String,
     pub state: String,
+    /// Shortened, for reading.
     pub head: String,
+    pub head_full: String,
     pub checks: Option<String>,
     pub changed_outside: bool,
     pub merged_without_approval: bool,
@@ -125,7 +127,7 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
     let mut delivery = delivery(&state, number, me.is_admin).await?;
     let outside = delivery.pull.as_ref().is_some_and(|p| p.changed_outside) && in_review;
     delivery.can_rerender = outside && me.teams.iter().any(|t| t.slug == detail.summary.team);
-    delivery.can_accept = outside && me.is_reviewer();
+    delivery.can_accept = outside && crate::requesting::may_accept_outside_change(&me, &detail);
     let events =
         backend::audit::for_subject(&state.db, &format!("request:{number}")).await.map_err(AppError::internal)?;
     let revision = detail.revision;
@@ -183,6 +185,7 @@ async fn delivery(state: &crate::state::AppState, number: i64, is_admin: bool) -
         branch: p.branch,
         state: p.state.as_str().to_owned(),
         head: p.head_sha.chars().take(12).collect(),
+        head_full: p.head_sha.clone(),
         checks: p.checks_status,
         changed_outside: p.changed_outside,
         merged_without_approval: p.merged_without_approval,
@@ -336,6 +339,7 @@ fn DeliveryPanel(number: i64, status: String, delivery: Delivery) -> impl IntoVi
             })}
             {delivery.can_accept.then(|| view! {
                 <form method="post" action=format!("/requests/{number}/accept-outside-change")>
+                    <input type="hidden" name="head" value=p.head_full.clone() />
                     <button type="submit" class="secondary" data-testid="accept-outside">{format!("Accept the pushed head {} as it is", p.head)}</button>
                 </form>
             })}

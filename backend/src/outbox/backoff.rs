@@ -15,7 +15,9 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Self { base: Duration::from_secs(2), max: Duration::from_secs(10 * 60), max_attempts: 8 }
+        // 2 s doubling to the 10-minute cap: 15 attempts span about 75 minutes, long enough to
+        // ride out a GitHub incident before a person has to step in.
+        Self { base: Duration::from_secs(2), max: Duration::from_secs(10 * 60), max_attempts: 15 }
     }
 }
 

@@ -28,6 +28,13 @@ impl Worker {
         Ok((tx, now))
     }
 
+    /// Whether the branch at `head` changes anything besides the request's own file (someone
+    /// pushed other files to it): such a branch is not Infradesk's to vouch for.
+    async fn holds_other_changes(&self, head: &str, path: &str) -> Result<bool, JobError> {
+        let files = self.vcs.changed_files(&self.config.base_branch, head).await?;
+        Ok(files.iter().any(|f| f != path))
+    }
+
     pub(super) async fn detail(&self, number: i64) -> Result<RequestDetail, JobError> {
         requests::get(&self.db, number)
             .await?
@@ -134,6 +141,12 @@ impl Worker {
     /// description rewritten for the new revision.
     pub(super) async fn update_pr(&self, job: &Claimed) -> Result<(), JobError> {
         let detail = self.detail(job.request_id).await?;
+        if !matches!(detail.summary.status, Status::InReview | Status::ChangesRequested) {
+            // Cancelled or decided meanwhile: the branch is not to be touched any more.
+            let (tx, _) = self.finishing(job).await?;
+            tx.commit().await.map_err(DbError::from)?;
+            return Ok(());
+        }
         let Some(record) = pulls::of_request(&self.db, job.request_id).await? else {
             return Err(JobError::Vcs(VcsError::Rejected(format!(
                 "request #{} has no pull request to update",
@@ -156,12 +169,14 @@ impl Worker {
         };
         let commit = self.vcs.commit_change(&change_set).await?;
         self.fault("after_commit")?;
+        // Re-rendering restores the file; anything else someone pushed stays marked.
+        let outside = self.holds_other_changes(&commit.sha, &detail.revision.path).await?;
         let draft = self.draft(&detail, record.branch.clone()).await?;
         let number = u64::try_from(record.number).unwrap_or_default();
         self.vcs.update_pull_request(number, &draft.title, &draft.body).await?;
         self.fault("before_record")?;
         let (mut tx, now) = self.finishing(job).await?;
-        pulls::record_push(&mut tx, now, job.request_id, &commit.sha).await?;
+        pulls::record_push(&mut tx, now, job.request_id, &commit.sha, outside).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(())
     }
@@ -222,15 +237,21 @@ impl Worker {
             tx.commit().await.map_err(DbError::from)?;
             return Ok(());
         }
+        if record.changed_outside || record.head_sha != record.rendered_head {
+            return self.needs_attention(job, "the branch changed outside Infradesk after the approval").await;
+        }
         let number = u64::try_from(record.number).unwrap_or_default();
         let head = match self.vcs.update_branch(number).await {
             Ok(head) => head,
             Err(VcsError::Conflict(reason)) => return self.needs_attention(job, &reason).await,
             Err(e) => return Err(e.into()),
         };
+        if self.holds_other_changes(&head, &detail.revision.path).await? {
+            return self.needs_attention(job, "the branch holds changes besides the request's file").await;
+        }
         if head != record.head_sha {
             let mut tx = self.db.begin_write().await?;
-            pulls::record_push(&mut tx, self.clock.now_ms(), job.request_id, &head).await?;
+            pulls::record_push(&mut tx, self.clock.now_ms(), job.request_id, &head, false).await?;
             tx.commit().await.map_err(DbError::from)?;
         }
         self.fault("after_update_branch")?;

@@ -23,8 +23,10 @@ pub fn pull_request_title(detail: &RequestDetail) -> String {
     format!("[Infradesk #{}] {} {} in {} for {}", s.number, s.module_id, s.instance_name, s.environment, s.team)
 }
 
-/// Markdown-escapes text for a table cell or a line: no HTML, no mentions, no links.
+/// Markdown-escapes text for a table cell or a line: no HTML, no mentions, no links (GitHub
+/// also links bare `https://…` and `www.…`: a zero-width space breaks those up).
 fn escape(text: &str) -> String {
+    let text = text.replace("://", ":\u{200B}//").replace("www.", "www\u{200B}.");
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -93,8 +95,9 @@ mod tests {
 
     #[test]
     fn user_text_cannot_mention_link_or_break_the_table() {
-        let e = escape("@sre-team please [click](http://x) <b>|</b>\nnext");
+        let e = escape("@sre-team please [click](http://x) <b>|</b>\nnext https://evil.example www.evil.example");
         assert!(!e.contains('@') && !e.contains('\n'), "{e}");
+        assert!(!e.contains("://") && !e.contains("www."), "no bare links: {e}");
         assert!(e.contains("\\[click\\]") && e.contains("\\<b\\>") && e.contains("\\|"), "{e}");
     }
 }

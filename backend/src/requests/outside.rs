@@ -18,6 +18,8 @@ pub enum OutsideError {
     NothingToResolve(i64),
     #[error("request #{number} is {}; this is possible while it is in review", .status.label())]
     NotInReview { number: i64, status: Status },
+    #[error("the branch moved again (its head is now {now}); reload the request and look at the new head")]
+    HeadMoved { now: String },
     #[error(transparent)]
     Change(#[from] ChangeError),
 }
@@ -64,20 +66,34 @@ pub async fn rerender(db: &Db, now_ms: i64, number: i64, actor: &Actor) -> Resul
     finish(tx, result).await
 }
 
-/// A reviewer accepts the pushed head as it is: it becomes the head approvals are for.
-pub async fn accept_outside_change(db: &Db, now_ms: i64, number: i64, actor: &Actor) -> Result<String, OutsideError> {
+/// A reviewer accepts the pushed head they saw (`expected_head`) as it is: it becomes the
+/// head approvals are for. A head that moved since is refused.
+pub async fn accept_outside_change(
+    db: &Db,
+    now_ms: i64,
+    number: i64,
+    actor: &Actor,
+    expected_head: &str,
+) -> Result<String, OutsideError> {
     let mut tx = db.begin_write().await?;
     let result = async {
         let head = outside_head(&mut tx, db, number).await?;
-        sqlx::query(
-            "UPDATE pull_requests SET rendered_head = head_sha, changed_outside = 0, updated_at_ms = $1 \
-             WHERE request_id = $2",
+        if head != expected_head {
+            return Err(OutsideError::HeadMoved { now: head });
+        }
+        let updated = sqlx::query(
+            "UPDATE pull_requests SET rendered_head = $1, changed_outside = 0, updated_at_ms = $2 \
+             WHERE request_id = $3 AND head_sha = $1",
         )
+        .bind(&head)
         .bind(now_ms)
         .bind(number)
         .execute(&mut *tx)
         .await
         .map_err(DbError::from)?;
+        if updated.rows_affected() != 1 {
+            return Err(OutsideError::HeadMoved { now: "a newer one".to_owned() });
+        }
         let entry = Entry {
             actor,
             action: "request.outside_change_accepted",

@@ -81,4 +81,7 @@ impl Vcs for Instrumented {
     async fn list_open_pull_requests(&self) -> Result<Vec<PullRequest>, VcsError> {
         timed!(self, "list_open_pull_requests", self.inner.list_open_pull_requests())
     }
+    async fn changed_files(&self, base: &str, head: &str) -> Result<Vec<String>, VcsError> {
+        timed!(self, "changed_files", self.inner.changed_files(base, head))
+    }
 }

@@ -270,4 +270,13 @@ impl Vcs for LocalGitVcs {
         })
         .await
     }
+
+    async fn changed_files(&self, base: &str, head: &str) -> Result<Vec<String>, VcsError> {
+        let range = format!("{base}...{head}");
+        self.with(move |repo| {
+            let out = repo.git(&["diff", "--name-only", "--no-renames", &range])?;
+            Ok(out.lines().map(str::to_owned).filter(|l| !l.is_empty()).collect())
+        })
+        .await
+    }
 }

@@ -196,4 +196,9 @@ pub trait Vcs: Send + Sync + 'static {
 
     /// Every open pull request (for reconciling missed webhooks).
     async fn list_open_pull_requests(&self) -> Result<Vec<PullRequest>, VcsError>;
+
+    /// The paths `head` changes against its merge base with `base` (what a pull request from
+    /// `head` into `base` shows), e.g. to tell whether a branch holds anything but
+    /// Infradesk's file.
+    async fn changed_files(&self, base: &str, head: &str) -> Result<Vec<String>, VcsError>;
 }

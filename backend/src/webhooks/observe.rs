@@ -186,8 +186,8 @@ async fn new_head(
     if head.is_empty() || head == record.head_sha {
         return Ok(Applied::Ignored("nothing new".into()));
     }
-    // Infradesk is pushing a new revision right now: this head is probably its own, and the
-    // worker records it; a foreign push is still caught by the next event or reconcile.
+    // Infradesk is pushing a new revision right now: this head is probably its own. It is
+    // recorded, not judged; the worker checks what the branch holds when it records its push.
     let pushing = sqlx::query(
         "SELECT 1 AS one FROM outbox_jobs WHERE request_id = $1 AND kind = 'update_pr' AND state = 'pending'",
     )
@@ -195,7 +195,13 @@ async fn new_head(
     .fetch_optional(&mut **tx)
     .await?;
     if pushing.is_some() {
-        return Ok(Applied::Ignored(format!("head {head} arrived while Infradesk pushes a new revision")));
+        sqlx::query("UPDATE pull_requests SET head_sha = $1, updated_at_ms = $2 WHERE request_id = $3")
+            .bind(head)
+            .bind(now_ms)
+            .bind(record.request_id)
+            .execute(&mut **tx)
+            .await?;
+        return Ok(Applied::Changed(format!("head {head} recorded while Infradesk pushes a new revision")));
     }
     let outside = head != record.rendered_head;
     // A new head has no checks yet.

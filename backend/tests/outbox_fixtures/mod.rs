@@ -96,6 +96,9 @@ impl Vcs for Scripted {
     async fn list_open_pull_requests(&self) -> Result<Vec<PullRequest>, VcsError> {
         scripted!(self, "list_open_pull_requests", self.inner.list_open_pull_requests())
     }
+    async fn changed_files(&self, base: &str, head: &str) -> Result<Vec<String>, VcsError> {
+        scripted!(self, "changed_files", self.inner.changed_files(base, head))
+    }
 }
 
 pub struct Setup {
@@ -176,7 +179,8 @@ pub fn foreign_push(s: &Setup, branch: &str, path: &str, content: &str) -> Strin
     };
     run(&["checkout", "-q", branch]);
     std::fs::write(dir.join(path), content).unwrap();
-    run(&["commit", "-qam", "hand edit"]);
+    run(&["add", path]);
+    run(&["commit", "-qm", "hand edit"]);
     let head = run(&["rev-parse", "HEAD"]);
     run(&["checkout", "-q", "main"]);
     head

@@ -16,7 +16,8 @@ use tower_sessions::Session;
 use super::WebState;
 use super::auth::{finish, flash, request_id};
 use super::pages::{internal_error, simple_page};
-use super::requests::{forget, keep, row_anchor};
+use super::requests::{forget, keep_draft, row_anchor};
+use app::pages::new_request::model::StoredDraft;
 
 pub async fn save(
     Extension(web): Extension<WebState>,
@@ -45,26 +46,32 @@ pub async fn save(
     base.fix(&mut draft);
     let key = key.filter(|k| valid_key(k)).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let module_marker = base.session_module();
+    let keep = |draft: Draft, show_errors: bool, submit_error: Option<String>| {
+        let stored = StoredDraft { module: module_marker.clone(), draft, show_errors, submit_error, version };
+        let session = session.clone();
+        let key = key.clone();
+        async move { keep_draft(&session, &key, stored).await }
+    };
     let back = |anchor: &str| format!("/requests/{number}/edit?draft={key}{anchor}");
     let settings = &web.app.settings;
     let result = async {
         match op.as_deref().unwrap_or("submit") {
             "submit" => {}
             "preview" => {
-                keep(&session, &key, &module_marker, draft, true, None).await?;
+                keep(draft, true, None).await?;
                 return Ok(Redirect::to(&back("#preview")).into_response());
             }
             other => {
                 let anchor = row_anchor(other);
                 draft.inputs.apply(other);
-                keep(&session, &key, &module_marker, draft, false, None).await?;
+                keep(draft, false, None).await?;
                 return Ok(Redirect::to(&back(&anchor)).into_response());
             }
         }
         let checked = prepare_with(settings, &base.module, &draft, &me, Some(number), Some(&base));
         let (Some(content), Some(path)) = (checked.preview.content.clone(), checked.preview.path.clone()) else {
             let problem = checked.preview.problem.filter(|_| checked.evaluation.is_valid());
-            keep(&session, &key, &module_marker, draft, true, problem).await?;
+            keep(draft, true, problem).await?;
             return Ok(Redirect::to(&back("")).into_response());
         };
         let routing = serde_json::to_value(&checked.preview.routing).unwrap_or_default();
@@ -92,7 +99,7 @@ pub async fn save(
             }
             Err(EditError::Change(ChangeError::Db(e))) => Ok(internal_error(&rid, &e)),
             Err(e) => {
-                keep(&session, &key, &module_marker, draft, true, Some(e.to_string())).await?;
+                keep(draft, true, Some(e.to_string())).await?;
                 Ok(Redirect::to(&back("")).into_response())
             }
         }

@@ -35,6 +35,10 @@ pub async fn rerender(
         Err(e) => return internal_error(&rid, &e),
     };
     if !me.teams.iter().any(|t| t.slug == team) {
+        // Like the request page: someone else's request does not exist for requesters.
+        if !(me.is_reviewer() || me.is_admin) {
+            return simple_page(http::StatusCode::NOT_FOUND, "Not found", "There is no such request.");
+        }
         return simple_page(
             http::StatusCode::FORBIDDEN,
             "Forbidden",
@@ -46,24 +50,40 @@ pub async fn rerender(
         .await
 }
 
+#[derive(serde::Deserialize)]
+pub struct AcceptForm {
+    /// The head the reviewer saw on the page.
+    #[serde(default)]
+    head: String,
+}
+
+/// Only a member of a team the current revision is routed to, outside the requesting team
+/// (four eyes: nobody accepts a push to their own team's request), for the head they saw.
 pub async fn accept(
     Extension(web): Extension<WebState>,
     Extension(ctx): Extension<RequestContext>,
     session: Session,
     headers: HeaderMap,
     Path(number): Path<i64>,
+    axum::Form(form): axum::Form<AcceptForm>,
 ) -> Response {
     let rid = request_id(&headers);
     let Some(me) = ctx.me else { return Redirect::to("/login").into_response() };
-    if !me.is_reviewer() {
+    let detail = match requests::get(&web.app.db, number).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return simple_page(http::StatusCode::NOT_FOUND, "Not found", "There is no such request."),
+        Err(e) => return internal_error(&rid, &e),
+    };
+    if !app::requesting::may_accept_outside_change(&me, &detail) {
         return simple_page(
             http::StatusCode::FORBIDDEN,
             "Forbidden",
-            "Only reviewers can accept a change made outside Infradesk.",
+            "Only a reviewer of a team this request is routed to, outside the requesting team, can accept a change made outside Infradesk.",
         );
     }
     let actor = Actor::User(me.login.clone());
-    let outcome = requests::accept_outside_change(&web.app.db, web.app.clock.now_ms(), number, &actor).await;
+    let outcome =
+        requests::accept_outside_change(&web.app.db, web.app.clock.now_ms(), number, &actor, form.head.trim()).await;
     respond(&web, session, &rid, number, outcome.map(|head| format!("The pushed head {head} is accepted."))).await
 }
 

@@ -138,7 +138,16 @@ pub(super) async fn keep(
     show_errors: bool,
     submit_error: Option<String>,
 ) -> Result<(), tower_sessions::session::Error> {
-    let stored = StoredDraft { module: module.to_owned(), draft, show_errors, submit_error };
+    keep_draft(session, key, StoredDraft { module: module.to_owned(), draft, show_errors, submit_error, version: None })
+        .await
+}
+
+/// Keeps a form in the session under `key` (at most [`MAX_DRAFTS`] per session).
+pub(super) async fn keep_draft(
+    session: &Session,
+    key: &str,
+    stored: StoredDraft,
+) -> Result<(), tower_sessions::session::Error> {
     session.insert(&draft_session_key(key), stored).await?;
     let mut keys: Vec<String> = session.get(DRAFT_KEYS).await?.unwrap_or_default();
     keys.retain(|k| k != key);

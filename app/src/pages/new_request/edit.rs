@@ -32,9 +32,9 @@ pub async fn load_edit_form(number: i64, draft: Option<String>) -> Result<FormPa
         Some(key) => super::load_draft(&key).await.filter(|s| s.module == base.session_module()).map(|s| (key, s)),
         None => None,
     };
-    let (key, mut draft, show_errors, submit_error) = match stored {
-        Some((key, s)) => (key, s.draft, s.show_errors, s.submit_error),
-        None => (uuid::Uuid::new_v4().to_string(), base.draft(), false, None),
+    let (key, mut draft, show_errors, submit_error, version) = match stored {
+        Some((key, s)) => (key, s.draft, s.show_errors, s.submit_error, s.version.unwrap_or(base.version)),
+        None => (uuid::Uuid::new_v4().to_string(), base.draft(), false, None, base.version),
     };
     base.fix(&mut draft);
     let prepared =
@@ -48,7 +48,7 @@ pub async fn load_edit_form(number: i64, draft: Option<String>) -> Result<FormPa
         show_errors,
         prepared,
         submit_error,
-        editing: Some(model::Editing { number, version: base.version, next_revision: base.revision + 1 }),
+        editing: Some(model::Editing { number, version, next_revision: base.revision + 1 }),
     })
 }
 

@@ -69,6 +69,10 @@ pub struct StoredDraft {
     pub draft: Draft,
     pub show_errors: bool,
     pub submit_error: Option<String>,
+    /// For an edit: the request version the form was first loaded at, kept across previews
+    /// and errors so a save still detects someone else's change in between.
+    #[serde(default)]
+    pub version: Option<i64>,
 }
 
 pub fn draft_session_key(key: &str) -> String {

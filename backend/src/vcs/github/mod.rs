@@ -138,4 +138,8 @@ impl Vcs for GitHubVcs {
     async fn list_open_pull_requests(&self) -> Result<Vec<PullRequest>, VcsError> {
         pulls::list_open(&self.inner.api).await
     }
+
+    async fn changed_files(&self, base: &str, head: &str) -> Result<Vec<String>, VcsError> {
+        pulls::changed_files(&self.inner.api, base, head).await
+    }
 }

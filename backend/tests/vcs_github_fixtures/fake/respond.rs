@@ -1,5 +1,7 @@
 //! How the fake answers: authentication, then one route per GitHub endpoint.
 
+use std::collections::BTreeSet;
+
 use base64::Engine as _;
 use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
@@ -141,6 +143,7 @@ fn route(st: &mut State, req: &Request, method: &str, path: &str) -> ResponseTem
         }
         (_, ["contents", file @ ..]) => contents(st, req, method, &decode(&file.join("/")), &body),
         ("GET", ["pulls"]) => list_pulls(st, req),
+        ("GET", ["compare", range @ ..]) => compare(st, &decode(&range.join("/"))),
         ("POST", ["pulls"]) => create_pull(st, &body),
         ("GET", ["pulls", n]) => with_pr(st, n, |st, i| ResponseTemplate::new(200).set_body_json(pr_json(st, i, true))),
         ("PATCH", ["pulls", n]) => with_pr(st, n, |st, i| {
@@ -429,4 +432,17 @@ fn merge_branches(st: &mut State, body: &Value) -> ResponseTemplate {
     c["sha"] = json!(sha);
     c["commit"]["message"] = json!(msg);
     ResponseTemplate::new(201).set_body_json(c)
+}
+
+/// `GET /compare/{base}...{head}` on branch names: the files whose content differs (the
+/// fake keeps files per branch, which stands in for the merge base).
+fn compare(st: &State, range: &str) -> ResponseTemplate {
+    let Some((base, head)) = range.split_once("...") else { return error(404, "not-found-404.json") };
+    let paths: BTreeSet<&String> = st.files.keys().filter(|(b, _)| b == base || b == head).map(|(_, p)| p).collect();
+    let files: Vec<Value> = paths
+        .into_iter()
+        .filter(|p| st.files.get(&(base.to_string(), (*p).clone())) != st.files.get(&(head.to_string(), (*p).clone())))
+        .map(|p| json!({ "filename": p, "status": "modified" }))
+        .collect();
+    ResponseTemplate::new(200).set_body_json(json!({ "status": "ahead", "files": files }))
 }
