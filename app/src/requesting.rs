@@ -35,7 +35,6 @@ pub struct EditBase {
     pub revision: i64,
     /// The original requester (the file's header keeps naming them).
     pub requester: String,
-    pub previous_inputs: Vec<(String, domain::catalog::Value)>,
     /// The module version the request was made with (a catalog reload never changes it).
     pub module: Arc<Module>,
     pub team: String,
@@ -94,7 +93,6 @@ pub async fn edit_base(db: &backend::Db, me: &Me, number: i64) -> Result<Option<
         version: detail.version,
         revision: r.number,
         requester: detail.summary.requester,
-        previous_inputs: r.inputs,
         module: Arc::new(r.module),
         team: detail.summary.team,
         environment: detail.summary.environment,
@@ -104,8 +102,8 @@ pub async fn edit_base(db: &backend::Db, me: &Me, number: i64) -> Result<Option<
     }))
 }
 
-/// [`prepare`] for an edit of `base` (routing sees the inputs that changed; the header keeps
-/// the original requester), or a new request when `base` is `None`.
+/// [`prepare`] for an edit of `base` (the header keeps the original requester), or a new
+/// request when `base` is `None`.
 pub fn prepare_with(
     settings: &Settings,
     module: &Module,
@@ -136,7 +134,10 @@ pub fn prepare_with(
         );
     }
     let routing = environment.as_ref().map(|env| {
-        let changed = changed_inputs(base.map(|b| b.previous_inputs.as_slice()), &evaluation.inputs);
+        // Nothing of a request is in the infra repository until it is merged, so every input
+        // is new to the reviewers, for an edit as for the first revision: routing on what
+        // changed since the previous revision would let an edit drop a team a setting needs.
+        let changed = changed_inputs(None, &evaluation.inputs);
         settings.routing.route(&RoutingFacts {
             environment: &env.name,
             module: &module.id,

@@ -237,6 +237,16 @@ impl Worker {
             tx.commit().await.map_err(DbError::from)?;
             return Ok(());
         }
+        let unpushed = sqlx::query(
+            "SELECT 1 AS one FROM outbox_jobs WHERE request_id = $1 AND kind = 'update_pr' AND state = 'failed'",
+        )
+        .bind(job.request_id)
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(DbError::from)?;
+        if unpushed.is_some() {
+            return self.needs_attention(job, "the approved revision was never pushed to the branch").await;
+        }
         if record.changed_outside || record.head_sha != record.rendered_head {
             return self.needs_attention(job, "the branch changed outside Infradesk after the approval").await;
         }

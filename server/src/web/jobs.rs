@@ -24,7 +24,11 @@ pub struct RetryForm {
 
 /// A local path (`/…`, not `//host`), else the admin page.
 fn local_path(back: &str) -> &str {
-    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back } else { "/admin#jobs" }
+    let local = back.starts_with('/')
+        && !back.starts_with("//")
+        && !back.contains('\\')
+        && !back.chars().any(|c| c.is_control() || c.is_whitespace());
+    if local { back } else { "/admin#jobs" }
 }
 
 pub async fn retry_job(
@@ -63,7 +67,7 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(local_path("/requests/4"), "/requests/4");
-        for bad in ["", "https://evil.example", "//evil.example", "/\\evil", "requests"] {
+        for bad in ["", "https://evil.example", "//evil.example", "/\\evil", "requests", "/\t/evil.example", "/ /x"] {
             assert_eq!(local_path(bad), "/admin#jobs", "{bad}");
         }
     }
