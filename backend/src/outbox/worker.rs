@@ -199,9 +199,22 @@ impl Worker {
             Ok(()) => Ok(Outcome::Done),
             Err(JobError::Crash(point)) => Ok(Outcome::Crashed(point)),
             Err(JobError::Db(e)) => {
-                // The database itself failed: try again soon, do not count it against the job.
-                let at = self.clock.now_ms() + 5_000;
-                let _ = super::reschedule(&self.db, self.clock.now_ms(), job, at, Some(&e.to_string()), false).await;
+                // The database refused or failed: back off like any failure and count the
+                // attempt, so a job the database keeps refusing ends in front of an admin
+                // instead of calling the host every few seconds forever.
+                let now = self.clock.now_ms();
+                let delay = self.config.backoff.delay(job.attempts, rand::random(), None);
+                let at = now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
+                let error = format!("database: {e}");
+                if job.attempts >= self.config.backoff.max_attempts {
+                    if let Ok(mut tx) = self.db.begin_write().await
+                        && super::fail(&mut tx, now, job, &error).await.unwrap_or(false)
+                    {
+                        let _ = tx.commit().await;
+                    }
+                } else {
+                    let _ = super::reschedule(&self.db, now, job, at, Some(&error), true).await;
+                }
                 Err(e)
             }
             Err(JobError::Vcs(e)) => self.failed(job, e).await,

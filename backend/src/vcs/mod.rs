@@ -100,6 +100,10 @@ pub struct PullRequest {
     pub head_sha: String,
     pub state: PrState,
     pub merge_commit: Option<String>,
+    /// When the host last changed it (GitHub's `updated_at`, RFC 3339 UTC), so an older read
+    /// never overrides a newer webhook; `None` where the host does not say (local git).
+    #[serde(default)]
+    pub updated_at: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -38,7 +38,8 @@ pub async fn reconcile(db: &Db, vcs: &dyn Vcs, now_ms: i64) -> Result<Reconciled
             state: pr.state,
             head_sha: &pr.head_sha,
             merge_commit: pr.merge_commit.as_deref(),
-            updated_at: None,
+            // An answer older than a webhook applied meanwhile is ignored, as a webhook would be.
+            updated_at: pr.updated_at.as_deref(),
         };
         let mut tx = db.begin_write().await?;
         let applied = observe_pull(&mut tx, db.dialect(), now_ms, &Actor::System, &seen).await?;

@@ -71,6 +71,8 @@ pub(crate) struct Pull {
     pub merge_commit_sha: Option<String>,
     pub head: PullRef,
     pub base: PullRef,
+    #[serde(default)]
+    pub updated_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +104,7 @@ impl Pull {
             state,
             // Before the merge GitHub puts its test merge commit here; it means nothing then.
             merge_commit: if state == PrState::Merged { self.merge_commit_sha } else { None },
+            updated_at: self.updated_at,
         }
     }
 }

@@ -181,6 +181,7 @@ impl Repo<'_> {
             head_sha: head,
             state: pull.state,
             merge_commit: pull.merge_commit.clone(),
+            updated_at: None,
         })
     }
 }
