@@ -3,6 +3,7 @@
 //! module catalog (variables.tf, overlays, module schemas), typed form values and the module validations
 //! Infradesk can evaluate, rendering of module calls to HCL, and review routing with its SLA clock.
 
+pub mod approval;
 pub mod audit;
 pub mod catalog;
 pub mod form;
