@@ -265,6 +265,26 @@ impl Worker {
             tx.commit().await.map_err(DbError::from)?;
         }
         self.fault("after_update_branch")?;
+        // GitHub does not let Infradesk approve a pull request it opened: say on the pull
+        // request who approved, for which revision.
+        let approvers: Vec<String> = sqlx::query(
+            "SELECT u.login FROM approvals a JOIN users u ON u.id = a.user_id \
+             WHERE a.request_id = $1 AND a.revision = $2 ORDER BY a.id",
+        )
+        .bind(job.request_id)
+        .bind(detail.revision.number)
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(DbError::from)?
+        .iter()
+        .filter_map(|r| sqlx::Row::try_get::<String, _>(r, "login").ok())
+        .collect();
+        let summary = if approvers.is_empty() {
+            format!("Approved in Infradesk (revision {}) by its routing rule; merging.", detail.revision.number)
+        } else {
+            format!("Approved in Infradesk (revision {}) by {}; merging.", detail.revision.number, approvers.join(", "))
+        };
+        self.vcs.comment(number, &summary).await?;
         let message = format!("{} (#{})", pull_request_title(&detail), record.number);
         let merge = match self.vcs.merge_pull_request(number, &head, self.config.merge_method, &message).await {
             Ok(sha) => sha,

@@ -13,12 +13,14 @@
 
 mod cancel;
 pub mod change;
+mod decide;
 mod edit;
 mod outside;
 mod query;
 mod submit;
 
 pub use cancel::cancel;
+pub use decide::{DecideError, Decided, Decision, DecisionKind, decide};
 pub use edit::{Edit, EditError, edit};
 pub use outside::{OutsideError, accept_outside_change, rerender};
 pub use query::{ListQuery, Page, RequestDetail, RequestSummary, Revision, Scope, get, list, user_team_ids};

@@ -1,0 +1,267 @@
+//! Review decisions, judged by outcomes on SQLite and PostgreSQL: who may decide (four
+//! eyes), approvals counted per current revision from distinct people, the last approval
+//! approving and merging, requested changes and edits, rejections, stale versions, and two
+//! reviewers racing for the last approval.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod outbox_fixtures;
+mod requests_fixtures;
+
+use backend::accounts::{self, NewTeam};
+use backend::requests::{DecideError, Decided, Decision, DecisionKind, decide};
+use backend::{Db, Dialect};
+use common::*;
+use domain::identity::{Me, TeamRef};
+use outbox_fixtures::*;
+use serde_json::json;
+
+/// Reviewing teams sre (sam, riley) and dba (dee); sam is also in dba.
+async fn reviewers(db: &Db) -> Vec<Me> {
+    let mut people = Vec::new();
+    for login in ["sam", "riley", "dee"] {
+        people.push((login, make_user(db, login, "correct horse battery").await));
+    }
+    for slug in ["sre", "dba"] {
+        let team = NewTeam { slug: slug.into(), name: slug.to_uppercase(), github_team_slug: None, reviewing: true };
+        accounts::create_team(db, &admin(), T0, team).await.unwrap();
+    }
+    for (team, login) in [("sre", "sam"), ("sre", "riley"), ("dba", "dee"), ("dba", "sam")] {
+        accounts::add_member(db, &admin(), T0, team, login).await.unwrap();
+    }
+    let teams = |slugs: &[&str]| {
+        slugs.iter().map(|s| TeamRef { slug: (*s).into(), name: s.to_uppercase(), reviewing: true }).collect()
+    };
+    people
+        .into_iter()
+        .map(|(login, id)| Me {
+            id,
+            login: login.into(),
+            name: login.into(),
+            is_admin: false,
+            teams: match login {
+                "sam" => teams(&["sre", "dba"]),
+                "riley" => teams(&["sre"]),
+                _ => teams(&["dba"]),
+            },
+        })
+        .collect()
+}
+
+/// Routes request `n` to sre × `sre` approvals (and dba × `dba`).
+async fn route(db: &Db, n: i64, sre: u32, dba: u32) {
+    let routing = json!({
+        "rule": "test",
+        "reviewers": [{"team": "sre", "approvals": sre}, {"team": "dba", "approvals": dba}],
+        "sla_hours": 8,
+        "auto_approve": false
+    });
+    sqlx::query("UPDATE request_revisions SET routing = $1 WHERE request_id = $2")
+        .bind(routing.to_string())
+        .bind(n)
+        .execute(db.pool())
+        .await
+        .unwrap();
+}
+
+async fn version(db: &Db, n: i64) -> i64 {
+    let row: (i64,) =
+        sqlx::query_as("SELECT version FROM requests WHERE id = $1").bind(n).fetch_one(db.pool()).await.unwrap();
+    row.0
+}
+
+async fn decide_as(db: &Db, me: &Me, n: i64, kind: DecisionKind, comment: &str) -> Result<Decided, DecideError> {
+    let v = version(db, n).await;
+    decide(db, T0, Decision { number: n, expected_version: v, kind, comment, reviewer: me }).await
+}
+
+fn alice_me(id: i64) -> Me {
+    Me {
+        id,
+        login: "alice".into(),
+        name: "Alice".into(),
+        is_admin: true,
+        teams: vec![
+            TeamRef { slug: "payments".into(), name: "Payments".into(), reviewing: false },
+            TeamRef { slug: "sre".into(), name: "SRE".into(), reviewing: true },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn the_last_needed_approval_approves_and_merges_and_four_eyes_hold() {
+    each_db(|db| async move {
+        let (s, w, n, p) = opened_request(&db).await;
+        let team = reviewers(&db).await;
+        let (sam, riley, dee) = (&team[0], &team[1], &team[2]);
+        route(&db, n, 2, 0).await;
+
+        // The requester (even as a member of sre, even as an admin) cannot approve.
+        accounts::add_member(&db, &admin(), T0, "sre", "alice").await.unwrap();
+        let own = decide_as(&db, &alice_me(p.alice), n, DecisionKind::Approve, "").await.unwrap_err();
+        assert_eq!(own.to_string(), "you cannot decide on this request: it is your own request");
+        let other_team = decide_as(&db, dee, n, DecisionKind::Approve, "").await.unwrap_err();
+        assert_eq!(other_team.to_string(), "only members of a team this request is routed to (sre) can decide on it");
+
+        let first = decide_as(&db, sam, n, DecisionKind::Approve, "looks right").await.unwrap();
+        assert!(matches!(first, Decided::ApprovalRecorded(ref t) if t.counted() == 1), "{first:?}");
+        let again = decide_as(&db, sam, n, DecisionKind::Approve, "").await.unwrap();
+        assert!(matches!(again, Decided::ApprovalRecorded(ref t) if t.counted() == 1), "one person, one approval");
+        assert_eq!(status(&db, n).await, "in_review");
+
+        let last = decide_as(&db, riley, n, DecisionKind::Approve, "").await.unwrap();
+        assert!(matches!(last, Decided::Approved(ref t) if t.counted() == 2), "{last:?}");
+        assert_eq!(status(&db, n).await, "approved");
+        w.run_due().await.unwrap();
+        assert_eq!(status(&db, n).await, "merged");
+        let pulls: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(s.git.path().join(".git/infradesk/pulls.json")).unwrap()).unwrap();
+        let comments = pulls["pulls"][0]["comments"].as_array().unwrap();
+        assert_eq!(comments.last().unwrap(), "Approved in Infradesk (revision 1) by sam, riley; merging.");
+        let trail = events(&db, n).await;
+        assert!(
+            trail.ends_with(&[
+                "request.approval_recorded".into(),
+                "request.approval_recorded".into(),
+                "request.approved".into(),
+                "request.merged".into()
+            ]),
+            "{trail:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn changes_requested_an_edit_dismisses_approvals_and_rejecting_closes() {
+    each_db(|db| async move {
+        let (_s, w, n, p) = opened_request(&db).await;
+        let team = reviewers(&db).await;
+        let (sam, riley) = (&team[0], &team[1]);
+        route(&db, n, 2, 0).await;
+        decide_as(&db, sam, n, DecisionKind::Approve, "").await.unwrap();
+        let no_reason = decide_as(&db, riley, n, DecisionKind::RequestChanges, "  ").await.unwrap_err();
+        assert!(matches!(no_reason, DecideError::CommentRequired));
+        decide_as(&db, riley, n, DecisionKind::RequestChanges, "use 100 GB").await.unwrap();
+        assert_eq!(status(&db, n).await, "changes_requested");
+        let refused = decide_as(&db, sam, n, DecisionKind::Approve, "").await.unwrap_err();
+        assert!(refused.to_string().contains("cannot be approved"), "{refused}");
+
+        // The requester edits: revision 2, and sam's approval of revision 1 no longer counts.
+        let edit = backend::requests::Edit {
+            number: n,
+            expected_version: version(&db, n).await,
+            author_id: p.alice,
+            author_login: "alice",
+            inputs: &[],
+            form: &Default::default(),
+            routing: json!({"rule": "test", "reviewers": [{"team": "sre", "approvals": 2}], "sla_hours": 8, "auto_approve": false}),
+            checks: &[],
+            justification: "100 GB now",
+            rendered: backend::requests::Rendered { content: "# v2\n".into(), path: format!("envs/dev/request-{n}.tf") },
+        };
+        backend::requests::edit(&db, T0, edit).await.unwrap();
+        w.run_due().await.unwrap();
+        let after_edit = decide_as(&db, riley, n, DecisionKind::Approve, "").await.unwrap();
+        assert!(matches!(after_edit, Decided::ApprovalRecorded(ref t) if t.counted() == 1), "{after_edit:?}");
+
+        decide_as(&db, sam, n, DecisionKind::Comment, "why 100?").await.unwrap();
+        decide_as(&db, sam, n, DecisionKind::Reject, "not needed after all").await.unwrap();
+        assert_eq!(status(&db, n).await, "rejected");
+        w.run_due().await.unwrap();
+        assert_eq!(backend::pulls::of_request(&db, n).await.unwrap().unwrap().state, backend::vcs::PrState::Closed);
+        let kinds: Vec<(String,)> = sqlx::query_as("SELECT kind FROM review_comments WHERE request_id = $1 ORDER BY id")
+            .bind(n)
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = kinds.iter().map(|k| k.0.as_str()).collect();
+        assert_eq!(kinds, ["changes_requested", "comment", "rejected"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stale_page_is_refused_and_two_reviewers_racing_never_double_approve() {
+    each_db(|db| async move {
+        let p = requests_fixtures::people(&db).await;
+        let team = reviewers(&db).await;
+        let (sam, riley, dee) = (team[0].clone(), team[1].clone(), team[2].clone());
+        let rounds = if db.dialect() == Dialect::Postgres { 200 } else { 100 };
+        for i in 0..rounds {
+            let n = submit(&db, &format!("race-{i}"), &format!("db-{i}"), p.alice).await;
+            // In review without a pull request: the race is about the database.
+            sqlx::query("UPDATE requests SET status = 'in_review' WHERE id = $1")
+                .bind(n)
+                .execute(db.pool())
+                .await
+                .unwrap();
+            route(&db, n, 1, 1).await;
+            let v = version(&db, n).await;
+            if i == 0 {
+                decide(
+                    &db,
+                    T0,
+                    Decision {
+                        number: n,
+                        expected_version: v - 1,
+                        kind: DecisionKind::Approve,
+                        comment: "",
+                        reviewer: &sam,
+                    },
+                )
+                .await
+                .map(|_| ())
+                .expect_err("a stale version is refused");
+            }
+            // sam (sre + dba) and riley (sre) and dee (dba) all approve at once, from the same page.
+            let (a, b, c) = tokio::join!(
+                decide(
+                    &db,
+                    T0,
+                    Decision {
+                        number: n,
+                        expected_version: v,
+                        kind: DecisionKind::Approve,
+                        comment: "",
+                        reviewer: &sam
+                    }
+                ),
+                decide(
+                    &db,
+                    T0,
+                    Decision {
+                        number: n,
+                        expected_version: v,
+                        kind: DecisionKind::Approve,
+                        comment: "",
+                        reviewer: &riley
+                    }
+                ),
+                decide(
+                    &db,
+                    T0,
+                    Decision {
+                        number: n,
+                        expected_version: v,
+                        kind: DecisionKind::Approve,
+                        comment: "",
+                        reviewer: &dee
+                    }
+                ),
+            );
+            let wins = [&a, &b, &c].iter().filter(|r| r.is_ok()).count();
+            assert_eq!(wins, 1, "round {i}: exactly one decision on the version the page showed");
+            for r in [a, b, c].into_iter().filter_map(Result::err) {
+                assert!(r.to_string().contains("changed by someone else meanwhile"), "round {i}: {r}");
+            }
+            let approvals = count(&db, &format!("SELECT COUNT(*) FROM approvals WHERE request_id = {n}")).await;
+            assert_eq!(approvals, 1, "round {i}");
+            let merges =
+                count(&db, &format!("SELECT COUNT(*) FROM outbox_jobs WHERE request_id = {n} AND kind = 'merge_pr'"))
+                    .await;
+            assert_eq!(merges, 0, "round {i}: one approval of two needed merges nothing");
+        }
+    })
+    .await;
+}

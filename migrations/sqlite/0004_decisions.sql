@@ -1,0 +1,29 @@
+-- Review decisions. Kept column-for-column identical to migrations/postgres/0004_decisions.sql.
+
+-- One row per person, revision and place of approval; whether it counts is decided when
+-- counting (domain::approval::tally: current revision, four eyes, distinct people).
+CREATE TABLE approvals (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id    INTEGER NOT NULL REFERENCES requests (id),
+    revision      INTEGER NOT NULL,
+    user_id       INTEGER NOT NULL REFERENCES users (id),
+    -- infradesk | github
+    source        TEXT    NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    UNIQUE (request_id, revision, user_id, source)
+);
+CREATE INDEX approvals_request ON approvals (request_id, revision);
+
+-- The conversation: comments, requested changes, rejections and approvals with what was said.
+CREATE TABLE review_comments (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id    INTEGER NOT NULL REFERENCES requests (id),
+    revision      INTEGER NOT NULL,
+    author_id     INTEGER NOT NULL REFERENCES users (id),
+    -- comment | approved | changes_requested | rejected
+    kind          TEXT    NOT NULL,
+    body          TEXT    NOT NULL,
+    source        TEXT    NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX review_comments_request ON review_comments (request_id, id);
