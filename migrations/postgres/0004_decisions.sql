@@ -27,3 +27,13 @@ CREATE TABLE review_comments (
     created_at_ms BIGINT  NOT NULL
 );
 CREATE INDEX review_comments_request ON review_comments (request_id, id);
+
+-- The teams the current revision is routed to (from its routing), for the approval queue:
+-- rewritten with every revision.
+CREATE TABLE request_routes (
+    request_id BIGINT  NOT NULL REFERENCES requests (id),
+    team_slug  TEXT    NOT NULL,
+    approvals  BIGINT  NOT NULL,
+    PRIMARY KEY (request_id, team_slug)
+);
+CREATE INDEX request_routes_team ON request_routes (team_slug, request_id);

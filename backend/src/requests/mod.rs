@@ -17,6 +17,8 @@ mod decide;
 mod edit;
 mod outside;
 mod query;
+mod queue;
+mod routes;
 mod submit;
 
 pub use cancel::cancel;
@@ -24,6 +26,7 @@ pub use decide::{DecideError, Decided, Decision, DecisionKind, decide};
 pub use edit::{Edit, EditError, edit};
 pub use outside::{OutsideError, accept_outside_change, rerender};
 pub use query::{ListQuery, Page, RequestDetail, RequestSummary, Revision, Scope, get, list, user_team_ids};
+pub use queue::{QueueItem, QueuePage, QueueQuery, queue};
 pub use submit::submit;
 
 use crate::db::DbError;
