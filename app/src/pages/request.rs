@@ -46,6 +46,7 @@ pub struct RequestView {
     pub can_cancel: bool,
     /// Members of the requesting team, while in review or when changes were requested.
     pub can_edit: bool,
+    pub review: crate::pages::review::ReviewView,
 }
 
 /// Where the request's pull request stands.
@@ -128,6 +129,7 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
     let outside = delivery.pull.as_ref().is_some_and(|p| p.changed_outside) && in_review;
     delivery.can_rerender = outside && me.teams.iter().any(|t| t.slug == detail.summary.team);
     delivery.can_accept = outside && crate::requesting::may_accept_outside_change(&me, &detail);
+    let review = crate::pages::review::load(&state.db, &me, &detail).await?;
     let events =
         backend::audit::for_subject(&state.db, &format!("request:{number}")).await.map_err(AppError::internal)?;
     let revision = detail.revision;
@@ -174,6 +176,7 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
         version,
         can_cancel,
         can_edit,
+        review,
     })
 }
 
@@ -258,6 +261,7 @@ fn RequestBody(view: RequestView) -> impl IntoView {
                     <p><a class="button secondary" href=format!("/requests/{}/edit", view.number) data-testid="edit-request">"Edit (new revision)"</a></p>
                 })}
                 {view.can_cancel.then(|| view! { <CancelForm number=view.number version=view.version /> })}
+                <crate::pages::review::ReviewPanel number=view.number version=view.version review=view.review.clone() />
                 <h2>"Justification"</h2>
                 <p class="pre-wrap">{if view.justification.trim().is_empty() { "—".to_owned() } else { view.justification.clone() }}</p>
                 <h2>"Inputs"</h2>

@@ -126,7 +126,7 @@ impl Worker {
             details: json!({ "pull_request": pr.number, "url": pr.url, "branch": pr.branch, "head": pr.head_sha }),
         };
         match change::apply(&mut tx, self.db.dialect(), now, change).await {
-            Ok(_) => {}
+            Ok(_) => self.auto_approve(&mut tx, now, job.request_id).await?,
             // Cancelled while the pull request was being opened: close it again.
             Err(ChangeError::Refused(_)) => {
                 super::enqueue(&mut tx, now, job.request_id, JobKind::ClosePr).await?;
@@ -134,6 +134,38 @@ impl Worker {
             Err(e) => return Err(e.into()),
         }
         tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+
+    /// A request whose routing rule approves it automatically is approved as soon as its
+    /// pull request is open, and its merge is queued.
+    async fn auto_approve(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        now: i64,
+        number: i64,
+    ) -> Result<(), JobError> {
+        let routing: String = sqlx::query(
+            "SELECT v.routing FROM requests r JOIN request_revisions v ON v.request_id = r.id \
+             AND v.revision = r.current_revision WHERE r.id = $1",
+        )
+        .bind(number)
+        .fetch_one(&mut **tx)
+        .await
+        .and_then(|row| sqlx::Row::try_get(&row, "routing"))
+        .map_err(DbError::from)?;
+        let outcome: Option<domain::routing::RoutingOutcome> = serde_json::from_str(&routing).ok();
+        let Some(outcome) = outcome.filter(|o| o.auto_approve) else { return Ok(()) };
+        let change = Change {
+            number,
+            event: Event::AutoApproved,
+            role: Role::System,
+            actor: &Actor::System,
+            expected_version: None,
+            details: json!({ "rule": outcome.rule }),
+        };
+        change::apply(tx, self.db.dialect(), now, change).await?;
+        super::enqueue(tx, now, number, JobKind::MergePr).await?;
         Ok(())
     }
 

@@ -100,6 +100,35 @@ struct Current {
     routing: RoutingOutcome,
 }
 
+/// `(current revision, requester, editors, routing)` for display; the routing is `None` when
+/// it cannot be read.
+pub(super) async fn current_of(
+    tx: &mut Transaction<'static, Any>,
+    number: i64,
+) -> Result<(i64, String, BTreeSet<String>, Option<RoutingOutcome>), DecideError> {
+    match current(tx, number).await {
+        Ok(c) => Ok((c.revision, c.requester, c.editors, Some(c.routing))),
+        Err(DecideError::Routing(_)) => {
+            let row = sqlx::query(
+                "SELECT r.current_revision, u.login FROM requests r JOIN users u ON u.id = r.requester_id WHERE r.id = $1",
+            )
+            .bind(number)
+            .fetch_one(&mut **tx)
+            .await?;
+            Ok((row.try_get("current_revision")?, row.try_get("login")?, BTreeSet::new(), None))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(super) async fn approvals_of(
+    tx: &mut Transaction<'static, Any>,
+    number: i64,
+    revision: i64,
+) -> Result<Vec<Approval>, DbError> {
+    approvals(tx, number, revision).await
+}
+
 async fn current(tx: &mut Transaction<'static, Any>, number: i64) -> Result<Current, DecideError> {
     let row = sqlx::query(
         "SELECT r.current_revision, u.login, v.routing FROM requests r JOIN users u ON u.id = r.requester_id \

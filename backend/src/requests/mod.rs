@@ -18,6 +18,7 @@ mod edit;
 mod outside;
 mod query;
 mod queue;
+mod review;
 mod routes;
 mod submit;
 
@@ -27,6 +28,7 @@ pub use edit::{Edit, EditError, edit};
 pub use outside::{OutsideError, accept_outside_change, rerender};
 pub use query::{ListQuery, Page, RequestDetail, RequestSummary, Revision, Scope, get, list, user_team_ids};
 pub use queue::{QueueItem, QueuePage, QueueQuery, queue};
+pub use review::{ReviewComment, ReviewState, review_state};
 pub use submit::submit;
 
 use crate::db::DbError;

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod context;
+pub mod decide;
 pub mod edit;
 pub mod jobs;
 pub mod ops;
@@ -112,6 +113,7 @@ pub fn router(config: &Config, app_state: AppState, store: DbSessionStore, extra
         .route("/requests/new/{module}", post(requests::submit_form))
         .route("/requests/{number}/cancel", post(requests::cancel))
         .route("/requests/{number}/edit", post(edit::save))
+        .route("/requests/{number}/decide", post(decide::decide))
         .route("/requests/{number}/rerender", post(outside::rerender))
         .route("/requests/{number}/accept-outside-change", post(outside::accept))
         .route("/admin/catalog/reload", post(requests::reload_catalog))

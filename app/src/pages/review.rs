@@ -1,0 +1,120 @@
+//! The review part of a request's page: approvals as counted (per routed team, and which do
+//! not count and why), the conversation, and — for reviewers of a routed team outside the
+//! requesting team — the decision forms.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewView {
+    pub revision: i64,
+    /// (team, approvals needed, logins counted)
+    pub teams: Vec<(String, u32, Vec<String>)>,
+    /// (login, why it does not count)
+    pub not_counted: Vec<(String, String)>,
+    /// (author, kind, body, revision, at)
+    pub comments: Vec<(String, String, String, i64, i64)>,
+    /// A member of a routed team who is neither the requester nor an editor.
+    pub can_decide: bool,
+    pub can_comment: bool,
+    pub in_review: bool,
+}
+
+/// Loads the review of request `detail` for `me`.
+#[cfg(feature = "ssr")]
+pub async fn load(
+    db: &backend::Db,
+    me: &domain::identity::Me,
+    detail: &backend::requests::RequestDetail,
+) -> Result<ReviewView, crate::error::AppError> {
+    use crate::error::AppError;
+    let state = backend::requests::review_state(db, detail.summary.number).await.map_err(AppError::internal)?;
+    let member = me.teams.iter().any(|t| t.slug == detail.summary.team);
+    let routing: Option<domain::routing::RoutingOutcome> = serde_json::from_value(detail.revision.routing.clone()).ok();
+    let routed: Vec<String> = routing.map(|r| r.reviewers.into_iter().map(|x| x.team).collect()).unwrap_or_default();
+    let in_routed_team = me.teams.iter().any(|t| t.reviewing && routed.contains(&t.slug));
+    let author = detail.summary.requester == me.login || detail.revision.author == me.login;
+    Ok(ReviewView {
+        revision: state.revision,
+        teams: state.tally.teams.iter().map(|t| (t.team.clone(), t.needed, t.counted.clone())).collect(),
+        not_counted: state.tally.not_counted.iter().map(|(l, why)| (l.clone(), why.to_string())).collect(),
+        comments: state.comments.into_iter().map(|c| (c.author, c.kind, c.body, c.revision, c.at_ms)).collect(),
+        can_decide: in_routed_team && !member && !author,
+        can_comment: member || me.is_reviewer() || me.is_admin,
+        in_review: matches!(
+            detail.summary.status,
+            domain::request::Status::InReview | domain::request::Status::ChangesRequested
+        ),
+    })
+}
+
+#[component]
+pub fn ReviewPanel(number: i64, version: i64, review: ReviewView) -> impl IntoView {
+    let decide_forms = (review.can_decide && review.in_review).then(|| {
+        view! {
+            <form method="post" action=format!("/requests/{number}/decide") class="decision" data-testid="decision-form">
+                <input type="hidden" name="version" value=version.to_string() />
+                <label for="decision-comment">"Comment (required to request changes or reject)"</label>
+                <textarea id="decision-comment" name="comment" rows="3" maxlength="10000"></textarea>
+                <div class="actions">
+                    <button type="submit" name="decision" value="approve" data-testid="approve">{format!("Approve revision {}", review.revision)}</button>
+                    <button type="submit" name="decision" value="request_changes" class="secondary" data-testid="request-changes">"Request changes"</button>
+                    <button type="submit" name="decision" value="reject" class="danger" data-testid="reject">"Reject"</button>
+                    <button type="submit" name="decision" value="comment" class="secondary">"Comment"</button>
+                </div>
+            </form>
+        }
+        .into_any()
+    });
+    let comment_only = (!review.can_decide && review.can_comment).then(|| {
+        view! {
+            <form method="post" action=format!("/requests/{number}/decide") class="decision">
+                <input type="hidden" name="version" value=version.to_string() />
+                <label for="comment-only">"Comment"</label>
+                <textarea id="comment-only" name="comment" rows="2" maxlength="10000" required=true></textarea>
+                <button type="submit" name="decision" value="comment" class="secondary">"Comment"</button>
+            </form>
+        }
+        .into_any()
+    });
+    view! {
+        <h2>"Approvals"</h2>
+        <div data-testid="approvals">
+            {if review.teams.is_empty() {
+                view! { <p class="muted">"No reviewers are routed for this request."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {review.teams.iter().map(|(team, needed, counted)| {
+                            let who = if counted.is_empty() { "none yet".to_owned() } else { counted.join(", ") };
+                            view! { <li><strong>{team.clone()}</strong> {format!(": {} of {needed} — {who}", counted.len())}</li> }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!review.not_counted.is_empty()).then(|| view! {
+                <p class="muted">"Not counted: "
+                    {review.not_counted.iter().map(|(l, why)| format!("{l} ({why})")).collect::<Vec<_>>().join("; ")}
+                </p>
+            })}
+        </div>
+        {decide_forms}
+        <h2>"Conversation"</h2>
+        {if review.comments.is_empty() {
+            view! { <p class="muted" data-testid="conversation-empty">"No comments yet."</p> }.into_any()
+        } else {
+            view! {
+                <ol class="timeline" data-testid="conversation">
+                    {review.comments.iter().map(|(author, kind, body, revision, at)| view! {
+                        <li>
+                            <time>{crate::pages::format_time(*at)}</time> " " <strong>{author.clone()}</strong>
+                            {format!(" ({}, revision {revision}): ", kind.replace('_', " "))}
+                            <span class="pre-wrap">{body.clone()}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            }.into_any()
+        }}
+        {comment_only}
+    }
+}

@@ -1,0 +1,90 @@
+//! `POST /requests/:number/decide`: approve, request changes, reject or comment, as a plain
+//! form post. The comment typed is kept when a decision is refused (flash + the form again).
+
+use app::context::FlashKind;
+use app::state::RequestContext;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use backend::requests::change::ChangeError;
+use backend::requests::{self, DecideError, Decided, Decision, DecisionKind};
+use http::HeaderMap;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::WebState;
+use super::auth::{finish, flash, request_id};
+use super::pages::{internal_error, simple_page};
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    decision: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub async fn decide(
+    Extension(web): Extension<WebState>,
+    Extension(ctx): Extension<RequestContext>,
+    session: Session,
+    headers: HeaderMap,
+    Path(number): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    let rid = request_id(&headers);
+    let Some(me) = ctx.me else {
+        return Redirect::to(&format!("/login?next=/requests/{number}")).into_response();
+    };
+    let detail = match requests::get(&web.app.db, number).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return simple_page(http::StatusCode::NOT_FOUND, "Not found", "There is no such request."),
+        Err(e) => return internal_error(&rid, &e),
+    };
+    let member = me.teams.iter().any(|t| t.slug == detail.summary.team);
+    if !(member || me.is_reviewer() || me.is_admin) {
+        // Like the request page: someone else's request does not exist for requesters.
+        return simple_page(http::StatusCode::NOT_FOUND, "Not found", "There is no such request.");
+    }
+    let kind = match form.decision.as_str() {
+        "approve" => DecisionKind::Approve,
+        "request_changes" => DecisionKind::RequestChanges,
+        "reject" => DecisionKind::Reject,
+        "comment" => DecisionKind::Comment,
+        _ => return simple_page(http::StatusCode::BAD_REQUEST, "Bad request", "Unknown decision."),
+    };
+    if kind == DecisionKind::Comment && form.comment.trim().is_empty() {
+        let result = flash(&session, FlashKind::Error, "Write a comment first.")
+            .await
+            .map(|()| Redirect::to(&format!("/requests/{number}")).into_response());
+        return finish(result, &rid);
+    }
+    let decision = Decision { number, expected_version: form.version, kind, comment: &form.comment, reviewer: &me };
+    let (flash_kind, text) = match requests::decide(&web.app.db, web.app.clock.now_ms(), decision).await {
+        Ok(decided) => {
+            tracing::info!(request = number, login = %me.login, ?kind, "review decision");
+            let text = match decided {
+                Decided::ApprovalRecorded(t) => {
+                    format!("Approval recorded ({} counted); more approvals are needed.", t.counted())
+                }
+                Decided::Approved(_) => {
+                    web.app.outbox.wake();
+                    format!("Request #{number} is approved; Infradesk merges its pull request.")
+                }
+                Decided::ChangesRequested => "Changes requested; the requester can edit the request.".to_owned(),
+                Decided::Rejected => {
+                    web.app.outbox.wake();
+                    format!("Request #{number} is rejected; its pull request will be closed.")
+                }
+                Decided::Commented => "Comment added.".to_owned(),
+            };
+            (FlashKind::Success, text)
+        }
+        Err(DecideError::Change(ChangeError::Db(e))) => return internal_error(&rid, &e),
+        Err(e) => (FlashKind::Error, format!("Not recorded: {e}. Your comment was: {}", form.comment.trim())),
+    };
+    let result =
+        flash(&session, flash_kind, &text).await.map(|()| Redirect::to(&format!("/requests/{number}")).into_response());
+    finish(result, &rid)
+}
