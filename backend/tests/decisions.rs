@@ -265,3 +265,58 @@ async fn a_stale_page_is_refused_and_two_reviewers_racing_never_double_approve()
     })
     .await;
 }
+
+async fn github_review(db: &Db, id: &str, pr: i64, login: &str, action: &str, state: &str, commit: &str) {
+    let body = json!({
+        "action": action,
+        "review": { "id": 1, "user": { "login": login }, "state": state, "commit_id": commit },
+        "pull_request": { "number": pr, "state": "open", "head": { "sha": commit, "ref": "x" } },
+        "repository": { "full_name": "acme/infra" }
+    })
+    .to_string();
+    backend::webhooks::receive(db, T0, id, "pull_request_review", Some(action), &body).await.unwrap();
+    backend::webhooks::process_pending(db, T0).await.unwrap();
+}
+
+#[tokio::test]
+async fn reviews_on_github_count_the_same_way() {
+    each_db(|db| async move {
+        let (_s, w, n, _p) = opened_request(&db).await;
+        reviewers(&db).await;
+        route(&db, n, 2, 0).await;
+        for (login, gh) in [("alice", "alice-gh"), ("sam", "sam-gh"), ("riley", "riley-gh")] {
+            sqlx::query("UPDATE users SET github_login = $1 WHERE login = $2")
+                .bind(gh)
+                .bind(login)
+                .execute(db.pool())
+                .await
+                .unwrap();
+        }
+        accounts::add_member(&db, &admin(), T0, "sre", "alice").await.unwrap();
+        let pull = backend::pulls::of_request(&db, n).await.unwrap().unwrap();
+        let (pr, head) = (pull.number, pull.head_sha.clone());
+
+        github_review(&db, "r-1", pr, "alice-gh", "submitted", "approved", &head).await;
+        github_review(&db, "r-2", pr, "sam-gh", "submitted", "approved", "0000000000000000000000000000000000000000")
+            .await;
+        github_review(&db, "r-3", pr, "stranger", "submitted", "approved", &head).await;
+        let state = backend::requests::review_state(&db, n).await.unwrap();
+        assert_eq!(state.tally.counted(), 0);
+        assert!(
+            state.tally.not_counted.iter().any(|(l, why)| l == "alice" && why.to_string().contains("own request")),
+            "the page says why the requester's GitHub approval does not count: {:?}",
+            state.tally.not_counted
+        );
+
+        github_review(&db, "r-4", pr, "sam-gh", "submitted", "approved", &head).await;
+        assert_eq!(backend::requests::review_state(&db, n).await.unwrap().tally.counted(), 1);
+        github_review(&db, "r-5", pr, "sam-gh", "dismissed", "dismissed", &head).await;
+        assert_eq!(backend::requests::review_state(&db, n).await.unwrap().tally.counted(), 0, "dismissed on GitHub");
+        github_review(&db, "r-6", pr, "sam-gh", "submitted", "approved", &head).await;
+        github_review(&db, "r-7", pr, "riley-gh", "submitted", "approved", &head).await;
+        assert_eq!(status(&db, n).await, "approved");
+        w.run_due().await.unwrap();
+        assert_eq!(status(&db, n).await, "merged");
+    })
+    .await;
+}

@@ -199,8 +199,28 @@ async fn review(
         }),
     };
     audit::append(tx, dialect, now_ms, entry).await?;
+    let outcome = crate::requests::github_review(
+        tx,
+        dialect,
+        now_ms,
+        actor,
+        record.request_id,
+        &e.review.user.login,
+        &e.action,
+        &e.review.state,
+        e.review.commit_id.as_deref(),
+        &record.head_sha,
+    )
+    .await;
+    let what = match outcome {
+        Ok(r) => format!("{r:?}"),
+        Err(crate::requests::DecideError::Change(crate::requests::change::ChangeError::Db(e))) => {
+            return Err(Problem::Db(e));
+        }
+        Err(e) => format!("not counted: {e}"),
+    };
     Ok(Applied::Changed(format!(
-        "review {} by {} recorded on request #{}",
+        "review {} by {} on request #{}: {what}",
         e.review.state.to_ascii_lowercase(),
         e.review.user.login,
         record.request_id
