@@ -13,7 +13,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::change::{self, Change, status_for_update};
 use super::decide::{DecideError, approvals_of, current_of};
-use crate::db::{DbError, Dialect};
+use crate::db::Dialect;
 use crate::outbox::{self, JobKind};
 
 /// What a GitHub review did to the request.
@@ -99,7 +99,7 @@ pub async fn github_review(
             details: json!({ "revision": revision, "counted": counted.counted(), "source": "github" }),
         };
         change::apply(tx, dialect, now_ms, change).await?;
-        outbox::enqueue(tx, now_ms, number, JobKind::MergePr).await.map_err(DbError::from)?;
+        outbox::enqueue(tx, now_ms, number, JobKind::MergePr).await?;
         return Ok(GitHubReview::Approved);
     }
     Ok(GitHubReview::Recorded { counted: counted.counted() })
