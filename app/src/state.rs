@@ -34,6 +34,9 @@ pub struct Settings {
     pub environments: Vec<Environment>,
     pub path_template: String,
     pub routing: Routing,
+    /// Merging waits for green checks on the pull request (GitHub); false on the local
+    /// repository, which has no checks.
+    pub plan_check: bool,
 }
 
 impl Settings {

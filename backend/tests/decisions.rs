@@ -320,3 +320,41 @@ async fn reviews_on_github_count_the_same_way() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn with_checks_required_an_approved_request_merges_when_its_checks_turn_green() {
+    each_db(|db| async move {
+        let (s, _w, n, _p) = opened_request(&db).await;
+        let team = reviewers(&db).await;
+        route(&db, n, 1, 0).await;
+        let mut config = backend::outbox::worker::WorkerConfig::new("main", "https://infradesk.example.com");
+        config.require_green_checks = true;
+        let w = backend::outbox::worker::Worker::new(
+            db.clone(),
+            std::sync::Arc::new(s.git.clone()),
+            std::sync::Arc::new(s.clock.clone()),
+            config,
+        );
+        decide_as(&db, &team[0], n, DecisionKind::Approve, "").await.unwrap();
+        w.run_due().await.unwrap();
+        assert_eq!(status(&db, n).await, "approved", "no checks yet: not merged");
+        let head = backend::pulls::of_request(&db, n).await.unwrap().unwrap().head_sha;
+        let check = |state: &str| {
+            json!({
+                "action": "completed",
+                "check_run": { "head_sha": head, "name": "terraform plan", "status": "completed", "conclusion": state },
+                "repository": { "full_name": "acme/infra" }
+            })
+            .to_string()
+        };
+        backend::webhooks::receive(&db, T0, "c-1", "check_run", Some("completed"), &check("failure")).await.unwrap();
+        backend::webhooks::process_pending(&db, T0).await.unwrap();
+        w.run_due().await.unwrap();
+        assert_eq!(status(&db, n).await, "approved", "a failing plan does not merge");
+        backend::webhooks::receive(&db, T0, "c-2", "check_run", Some("completed"), &check("success")).await.unwrap();
+        backend::webhooks::process_pending(&db, T0).await.unwrap();
+        w.run_due().await.unwrap();
+        assert_eq!(status(&db, n).await, "merged");
+    })
+    .await;
+}

@@ -84,6 +84,8 @@ impl Application {
         let mut worker_config = WorkerConfig::new(base_branch, config.base_url.as_str());
         if let Some(github) = &config.github {
             worker_config.merge_method = github.merge_method;
+            worker_config.merge_on_approval = github.merge_on_approval;
+            worker_config.require_green_checks = github.require_green_checks;
         }
         for e in &config.environments {
             worker_config
@@ -113,6 +115,7 @@ impl Application {
                 .collect(),
             path_template: config.catalog.path_template.clone(),
             routing: config.routing.clone(),
+            plan_check: config.github.as_ref().is_some_and(|g| g.require_green_checks),
         });
         let state = AppState {
             db: db.clone(),

@@ -61,6 +61,8 @@ pub struct Delivery {
     pub can_rerender: bool,
     /// Reviewers may accept an outside push as it is.
     pub can_accept: bool,
+    /// Merging waits for green checks (GitHub with checks required).
+    pub plan_check: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,7 +206,7 @@ async fn delivery(state: &crate::state::AppState, number: i64, is_admin: bool) -
         last_error: j.last_error,
     });
     let can_retry = is_admin && job.as_ref().is_some_and(|j| j.state == "failed");
-    Ok(Delivery { pull, job, can_retry, can_rerender: false, can_accept: false })
+    Ok(Delivery { pull, job, can_retry, can_rerender: false, can_accept: false, plan_check: state.settings.plan_check })
 }
 
 #[component]
@@ -332,7 +334,11 @@ fn DeliveryPanel(number: i64, status: String, delivery: Delivery) -> impl IntoVi
         };
         view! {
             <p>{link} " on branch " <code>{p.branch.clone()}</code> " at " <code class="hash">{p.head.clone()}</code></p>
-            <p data-testid="plan-status">"Plan: " {p.checks.clone().unwrap_or_else(|| "no checks reported yet".to_owned())}</p>
+            <p data-testid="plan-status">"Plan check: " {match (&p.checks, delivery.plan_check) {
+                (Some(c), _) => c.clone(),
+                (None, true) => "no checks reported yet".to_owned(),
+                (None, false) => "not configured (local infra repository): an approved request is merged".to_owned(),
+            }}</p>
             {p.changed_outside.then(|| view! {
                 <p class="flash flash-error" role="alert" data-testid="changed-outside">"Changed outside Infradesk: someone pushed to the branch. Approvals wait until the requester re-renders or a reviewer accepts the difference."</p>
             })}

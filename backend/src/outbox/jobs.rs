@@ -269,6 +269,13 @@ impl Worker {
             tx.commit().await.map_err(DbError::from)?;
             return Ok(());
         }
+        let checks_green = record.checks_status.as_deref() == Some("success");
+        if !self.config.merge_on_approval || (self.config.require_green_checks && !checks_green) {
+            // Someone merges on GitHub, or a green check queues this again (webhooks::observe).
+            let (tx, _) = self.finishing(job).await?;
+            tx.commit().await.map_err(DbError::from)?;
+            return Ok(());
+        }
         let unpushed = sqlx::query(
             "SELECT 1 AS one FROM outbox_jobs WHERE request_id = $1 AND kind = 'update_pr' AND state = 'failed'",
         )

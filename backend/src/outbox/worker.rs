@@ -33,6 +33,10 @@ pub struct WorkerConfig {
     pub environment_lines: BTreeMap<String, String>,
     /// How approved pull requests are merged.
     pub merge_method: crate::vcs::MergeMethod,
+    /// Infradesk merges approved pull requests (false: someone merges on GitHub).
+    pub merge_on_approval: bool,
+    /// Merge only when the checks on the head are green; a green check later queues the merge.
+    pub require_green_checks: bool,
     pub lease: Duration,
     /// How often to look for due jobs when nothing wakes the worker.
     pub poll: Duration,
@@ -46,6 +50,8 @@ impl WorkerConfig {
             public_url: public_url.trim_end_matches('/').to_owned(),
             environment_lines: BTreeMap::new(),
             merge_method: crate::vcs::MergeMethod::default(),
+            merge_on_approval: true,
+            require_green_checks: false,
             lease: Duration::from_secs(120),
             poll: Duration::from_secs(2),
             backoff: Backoff::default(),

@@ -285,5 +285,19 @@ pub async fn observe_check(
     let detail = serde_json::Value::Object(checks).to_string();
     pulls::update(tx, now_ms, request, pulls::Update { checks: Some((overall, &detail)), ..Default::default() })
         .await?;
+    // An approved request waiting for green checks: merge now.
+    if overall == "success" {
+        let waiting = sqlx::query(
+            "SELECT 1 AS one FROM requests r WHERE r.id = $1 AND r.status = 'approved' AND NOT EXISTS \
+             (SELECT 1 FROM outbox_jobs j WHERE j.request_id = r.id AND j.kind = 'merge_pr' AND j.state = 'pending')",
+        )
+        .bind(request)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if waiting.is_some() {
+            crate::outbox::enqueue(tx, now_ms, request, crate::outbox::JobKind::MergePr).await?;
+            return Ok(Applied::Changed(format!("request #{request}: checks success; merge queued")));
+        }
+    }
     Ok(Applied::Changed(format!("request #{request}: checks {overall}")))
 }

@@ -124,6 +124,12 @@ pub struct GitHubConfig {
     /// `merge`, `squash` or `rebase`.
     #[serde(default)]
     pub merge_method: backend::vcs::MergeMethod,
+    /// Infradesk merges an approved pull request (false: it waits for the merge on GitHub).
+    #[serde(default = "yes")]
+    pub merge_on_approval: bool,
+    /// Infradesk merges only when every check on the head is green (the plan check).
+    #[serde(default = "yes")]
+    pub require_green_checks: bool,
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout_seconds: u64,
     #[serde(default = "default_read_timeout")]
@@ -136,6 +142,10 @@ pub struct GitHubConfig {
     pub installation_id: Option<u64>,
     pub private_key_file: Option<PathBuf>,
     pub webhook_secret_file: Option<PathBuf>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_base_branch() -> String {
@@ -221,6 +231,8 @@ pub struct GitHub {
     pub api_url: Url,
     pub base_branch: String,
     pub merge_method: backend::vcs::MergeMethod,
+    pub merge_on_approval: bool,
+    pub require_green_checks: bool,
     pub connect_timeout: std::time::Duration,
     pub read_timeout: std::time::Duration,
     /// A token or a GitHub App (secrets never print).

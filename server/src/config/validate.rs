@@ -297,6 +297,8 @@ fn validate_github(g: &GitHubConfig, secrets: &Secrets) -> Result<GitHub, Config
         api_url,
         base_branch: g.base_branch.clone(),
         merge_method: g.merge_method,
+        merge_on_approval: g.merge_on_approval,
+        require_green_checks: g.require_green_checks,
         connect_timeout: std::time::Duration::from_secs(g.connect_timeout_seconds),
         read_timeout: std::time::Duration::from_secs(g.read_timeout_seconds),
         auth,
