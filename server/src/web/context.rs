@@ -32,7 +32,8 @@ fn matches_route(pattern: &str, path: &str) -> bool {
     let pattern: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
     let path: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     pattern.len() == path.len()
-        && pattern.iter().zip(&path).all(|(p, s)| p.starts_with(':') || p.starts_with('*') || p == s)
+        // Parameters are `{name}` in axum 0.8's route syntax (`:name` in Leptos's own).
+        && pattern.iter().zip(&path).all(|(p, s)| p.starts_with(['{', ':', '*']) || p == s)
 }
 
 pub async fn request_context(

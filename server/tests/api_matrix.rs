@@ -1,0 +1,154 @@
+//! Who may do what, through the real server on SQLite and PostgreSQL: every request page and
+//! request action for the requester, another member of the requesting team, a member of another
+//! team, a reviewer of the routed team, a reviewer of another team, an admin and someone signed
+//! out — the exact answer each gets, and (for actions) whether anything changed.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use backend::accounts::{self, NewUser};
+use common::forms::*;
+use common::*;
+use secrecy::SecretString;
+
+/// requester, other member of the requesting team, member of another team, reviewer of the
+/// routed team (sre), reviewer of another team (dba), admin, signed out (None).
+const ROLES: [Option<&str>; 7] =
+    [Some("dev"), Some("dev2"), Some("olga"), Some("sre"), Some("dba"), Some("admin"), None];
+
+async fn as_role(app: &TestApp, role: Option<&str>) {
+    app.logout().await;
+    if let Some(login) = role {
+        app.sign_in(login).await;
+    }
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    app.count_rows(sql, None).await
+}
+
+async fn submit_and_open(app: &TestApp, name: &str, number: i64) {
+    as_role(app, Some("dev")).await;
+    let key = form_key(&app.get(&format!("/requests/new/{MODULE}")).await.body);
+    app.post_form(&format!("/requests/new/{MODULE}"), &valid_form(&key, name)).await;
+    for _ in 0..100 {
+        let row: (String,) = sqlx::query_as("SELECT status FROM requests WHERE id = $1")
+            .bind(number)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        if row.0 == "in_review" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("request #{number} never reached review");
+}
+
+async fn version(app: &TestApp, n: i64) -> String {
+    let row: (i64,) =
+        sqlx::query_as("SELECT version FROM requests WHERE id = $1").bind(n).fetch_one(app.db.pool()).await.unwrap();
+    row.0.to_string()
+}
+
+#[tokio::test]
+async fn every_page_and_action_answers_each_role_exactly() {
+    for dialect in dialects() {
+        // Many sign-ins from one address: lift the sign-in rate limit for this test.
+        let limits =
+            [("INFRADESK_LOGIN_RATE_LIMIT__BURST", "100000"), ("INFRADESK_LOGIN_RATE_LIMIT__PER_MINUTE", "100000")];
+        let app = spawn_demo_app_with(dialect, &limits).await;
+        // A member of a team that is neither the requesting team nor a reviewing one.
+        let olga = NewUser {
+            login: "olga".into(),
+            name: "Olga Other".into(),
+            password: SecretString::from(server::demo::DEMO_PASSWORD),
+            github_login: None,
+            is_admin: false,
+        };
+        accounts::create_user(&app.db, &domain::audit::Actor::Cli("test".into()), 0, olga).await.unwrap();
+        accounts::add_member(&app.db, &domain::audit::Actor::Cli("test".into()), 0, "checkout", "olga").await.unwrap();
+        submit_and_open(&app, "orders-db", 1).await;
+        submit_and_open(&app, "cache-db", 2).await;
+
+        // Pages: (path, expected per role in ROLES order; 303 = to the sign-in page).
+        let pages: [(&str, [u16; 7]); 5] = [
+            ("/requests/1", [200, 200, 404, 200, 200, 200, 303]),
+            ("/requests/1/edit", [200, 200, 404, 404, 404, 404, 303]),
+            ("/queue", [403, 403, 403, 200, 200, 403, 303]),
+            ("/admin", [403, 403, 403, 403, 403, 200, 303]),
+            ("/requests?scope=all", [200, 200, 200, 200, 200, 200, 303]),
+        ];
+        for (path, expected) in pages {
+            for (role, want) in ROLES.iter().zip(expected) {
+                as_role(&app, *role).await;
+                let page = app.get(path).await;
+                assert_eq!(page.status, want, "GET {path} as {role:?}");
+            }
+        }
+
+        // Comments: everyone who can see the request; the others change nothing.
+        for (role, want, counts) in ROLES
+            .iter()
+            .zip([303, 303, 404, 303, 303, 303, 303])
+            .zip([true, true, false, true, true, true, false])
+            .map(|((r, w), c)| (r, w, c))
+        {
+            as_role(&app, *role).await;
+            let before = count(&app, "SELECT COUNT(*) FROM review_comments").await;
+            let v = version(&app, 1).await;
+            let answer = app
+                .post_form("/requests/1/decide", &[("decision", "comment"), ("comment", "a note"), ("version", &v)])
+                .await;
+            assert_eq!(answer.status, want, "comment as {role:?}");
+            let after = count(&app, "SELECT COUNT(*) FROM review_comments").await;
+            assert_eq!(after - before, i64::from(counts), "comment stored as {role:?}");
+        }
+
+        // Cancelling #2 and editing it: refused for everyone but the requesting team and (for
+        // cancel) admins; tried by the refused roles first.
+        for (role, want) in [(Some("olga"), 404), (Some("sre"), 403), (Some("dba"), 403), (None, 303)] {
+            as_role(&app, role).await;
+            let v = version(&app, 2).await;
+            let answer = app.post_form("/requests/2/cancel", &[("version", &v), ("reason", "no")]).await;
+            assert_eq!(answer.status, want, "cancel as {role:?}");
+            let answer = app.post_form("/requests/2/edit", &[("#version", &v), ("#op", "submit")]).await;
+            let want_edit = if role.is_none() { 303 } else { 404 };
+            assert_eq!(answer.status, want_edit, "edit as {role:?}");
+            assert_eq!(app.count_audit("request.cancelled").await, 0);
+            assert_eq!(app.count_audit("request.edited").await, 0);
+        }
+        as_role(&app, Some("admin")).await;
+        let answer = app.post_form("/requests/2/edit", &[("#version", "3"), ("#op", "submit")]).await;
+        assert_eq!(answer.status, 404, "admins do not edit other teams' requests");
+
+        // Approving #1: only the routed reviewer counts; the last (sre) approves it.
+        for role in ROLES {
+            as_role(&app, role).await;
+            let v = version(&app, 1).await;
+            app.post_form("/requests/1/decide", &[("decision", "approve"), ("version", &v)]).await;
+            let approvals = count(&app, "SELECT COUNT(*) FROM approvals WHERE request_id = 1").await;
+            assert_eq!(approvals, i64::from(role == Some("sre")), "approve as {role:?}");
+            if role == Some("sre") {
+                break;
+            }
+        }
+        assert_eq!(app.count_audit("request.approved").await, 1);
+
+        // Admin retry: admins only.
+        for role in ROLES {
+            as_role(&app, role).await;
+            let answer = app.post_form("/admin/jobs/1/retry", &[("back", "/admin")]).await;
+            let want = if role == Some("admin") { 303 } else { 403 };
+            assert_eq!(answer.status, want, "retry as {role:?}");
+        }
+
+        // The requesting team's other member may cancel #2; then it is done.
+        as_role(&app, Some("dev2")).await;
+        let v = version(&app, 2).await;
+        app.post_form("/requests/2/cancel", &[("version", &v), ("reason", "duplicate")]).await;
+        assert_eq!(app.count_audit("request.cancelled").await, 1);
+    }
+}
