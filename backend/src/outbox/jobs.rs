@@ -35,6 +35,18 @@ impl Worker {
         Ok(files.iter().any(|f| f != path))
     }
 
+    /// The current revision's file on `branch`, authored by the revision's author.
+    fn change_set(&self, detail: &RequestDetail, branch: String, message: String) -> ChangeSet {
+        let r = &detail.revision;
+        ChangeSet {
+            branch,
+            base: self.config.base_branch.clone(),
+            message,
+            author: Author { name: r.author.clone(), email: format!("{}@users.infradesk", r.author) },
+            files: vec![FileChange { path: r.path.clone(), content: Some(r.rendered.clone()) }],
+        }
+    }
+
     pub(super) async fn detail(&self, number: i64) -> Result<RequestDetail, JobError> {
         requests::get(&self.db, number)
             .await?
@@ -51,24 +63,16 @@ impl Worker {
         }
         let s = &detail.summary;
         let branch = branch_name(s.number, &s.instance_name);
-        let change_set = ChangeSet {
-            branch: branch.clone(),
-            base: self.config.base_branch.clone(),
-            message: format!(
+        let change_set = self.change_set(
+            &detail,
+            branch.clone(),
+            format!(
                 "{}\n\nInfradesk request #{}, revision {}.",
                 pull_request_title(&detail),
                 s.number,
                 detail.revision.number
             ),
-            author: Author {
-                name: detail.revision.author.clone(),
-                email: format!("{}@users.infradesk", detail.revision.author),
-            },
-            files: vec![FileChange {
-                path: detail.revision.path.clone(),
-                content: Some(detail.revision.rendered.clone()),
-            }],
-        };
+        );
         self.vcs.commit_change(&change_set).await?;
         self.fault("after_commit")?;
 
@@ -186,19 +190,11 @@ impl Worker {
             ))));
         };
         let s = &detail.summary;
-        let change_set = ChangeSet {
-            branch: record.branch.clone(),
-            base: self.config.base_branch.clone(),
-            message: format!("Revision {} of Infradesk request #{}", detail.revision.number, s.number),
-            author: Author {
-                name: detail.revision.author.clone(),
-                email: format!("{}@users.infradesk", detail.revision.author),
-            },
-            files: vec![FileChange {
-                path: detail.revision.path.clone(),
-                content: Some(detail.revision.rendered.clone()),
-            }],
-        };
+        let change_set = self.change_set(
+            &detail,
+            record.branch.clone(),
+            format!("Revision {} of Infradesk request #{}", detail.revision.number, s.number),
+        );
         let commit = self.vcs.commit_change(&change_set).await?;
         self.fault("after_commit")?;
         // Re-rendering restores the file; anything else someone pushed stays marked.
