@@ -55,6 +55,18 @@ pub async fn append(
     .bind(&hash)
     .execute(&mut *conn)
     .await?;
+    if let Some(request_id) = entry.subject.strip_prefix("request:").and_then(|n| n.parse::<i64>().ok()) {
+        // The request's team, environment and module, for the audit page's filters.
+        sqlx::query(
+            "INSERT INTO audit_request_scope (seq, request_id, team, environment, module) \
+             SELECT $1, r.id, t.slug, r.environment, r.module_id FROM requests r JOIN teams t ON t.id = r.team_id \
+             WHERE r.id = $2",
+        )
+        .bind(seq)
+        .bind(request_id)
+        .execute(&mut *conn)
+        .await?;
+    }
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(seq)
         .bind(&hash)
