@@ -80,7 +80,18 @@ async fn an_edit_is_a_new_revision_and_a_new_commit_on_the_same_pull_request() {
             Err(backend::requests::EditError::PathChanged { .. })
         ));
 
-        assert_eq!(backend::requests::edit(&db, T0, edit(3, "# v2\n", "bigger disk")).await.unwrap(), 2);
+        // The new revision is routed to one more team, which GitHub is asked to review.
+        let dba = backend::accounts::NewTeam {
+            slug: "dba".into(),
+            name: "Databases".into(),
+            github_team_slug: Some("database-admins".into()),
+            reviewing: true,
+        };
+        backend::accounts::create_team(&db, &domain::audit::Actor::System, T0, dba).await.unwrap();
+        let mut bigger = edit(3, "# v2\n", "bigger disk");
+        bigger.routing = serde_json::json!({"rule": "databases", "reviewers": [{"team": "dba", "approvals": 1}],
+            "sla_hours": 8, "auto_approve": false});
+        assert_eq!(backend::requests::edit(&db, T0, bigger).await.unwrap(), 2);
         assert_eq!(status(&db, n).await, "in_review");
         assert_eq!(w.run_due().await.unwrap(), 1);
         assert_eq!(git(&s, &["rev-list", "--count", &format!("main..{branch}")]), "2");
@@ -90,6 +101,7 @@ async fn an_edit_is_a_new_revision_and_a_new_commit_on_the_same_pull_request() {
             serde_json::from_slice(&std::fs::read(s.git.path().join(".git/infradesk/pulls.json")).unwrap()).unwrap();
         let body = pulls["pulls"][0]["body"].as_str().unwrap();
         assert!(body.contains("| Revision | 2 |") && body.contains("bigger disk"), "{body}");
+        assert_eq!(pulls["pulls"][0]["team_reviewers"], serde_json::json!(["database-admins"]));
         let record = backend::pulls::of_request(&db, n).await.unwrap().unwrap();
         assert_eq!(record.rendered_head, git(&s, &["rev-parse", &branch]));
         assert_eq!(record.head_sha, record.rendered_head);

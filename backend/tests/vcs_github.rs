@@ -74,19 +74,72 @@ async fn a_new_pull_request_with_labels_takes_five_calls() {
 }
 
 #[tokio::test]
-async fn team_reviewers_make_it_six_calls() {
+async fn with_the_base_head_known_a_pull_request_with_team_reviewers_takes_five_calls() {
     let (server, fake, vcs) = start().await;
+    // What reconcile does at start and every ten minutes.
+    vcs.refresh_branch_head("main").await.unwrap();
+    let before = requests(&server).await.len();
+
     vcs.commit_change(&change(Some(CONTENT))).await.unwrap();
     vcs.open_pull_request(&draft(&["infradesk"], &["platform", "security"])).await.unwrap();
 
-    let calls = calls_since(&server, 0).await;
-    assert_eq!(calls.len(), 6, "{calls:#?}");
-    assert_eq!(calls[5], format!("POST {}", repo("/pulls/1347/requested_reviewers")));
+    assert_eq!(
+        calls_since(&server, before).await,
+        [
+            format!("POST {}", repo("/git/refs")),
+            format!("PUT {}", repo(&format!("/contents/{FILE}"))),
+            format!("POST {}", repo("/pulls")),
+            format!("POST {}", repo("/issues/1347/labels")),
+            format!("POST {}", repo("/pulls/1347/requested_reviewers")),
+        ]
+    );
     assert_eq!(
         last_body(&server, "POST", &repo("/pulls/1347/requested_reviewers")).await,
         json!({ "team_reviewers": ["platform", "security"] })
     );
-    assert_eq!(fake.lock().prs[0].team_reviewers, ["platform", "security"]);
+    let st = fake.lock();
+    assert_eq!(st.prs[0].team_reviewers, ["platform", "security"]);
+    assert_eq!(st.branches[BRANCH], st.commits[0].sha);
+}
+
+#[tokio::test]
+async fn the_base_head_is_read_once_for_many_pull_requests() {
+    let (server, _fake, vcs) = start().await;
+    for n in 0..3 {
+        let mut c = change(Some(CONTENT));
+        c.branch = format!("infradesk/req-{n}");
+        vcs.commit_change(&c).await.unwrap();
+    }
+    assert_eq!(count(&server, "GET", &repo("/git/ref/heads/main")).await, 1);
+    assert_eq!(count(&server, "POST", &repo("/git/refs")).await, 3);
+}
+
+#[tokio::test]
+async fn a_base_head_github_no_longer_has_is_read_again() {
+    let (server, fake, vcs) = start().await;
+    vcs.refresh_branch_head("main").await.unwrap();
+    // The base is force-pushed: the remembered head is gone.
+    let moved = "2222222222222222222222222222222222222222".to_string();
+    {
+        let mut st = fake.lock();
+        st.contains.clear();
+        st.branches.insert("main".into(), moved.clone());
+        st.contains.insert(("main".into(), moved.clone()));
+    }
+    let before = requests(&server).await.len();
+
+    vcs.commit_change(&change(Some(CONTENT))).await.unwrap();
+
+    assert_eq!(
+        calls_since(&server, before).await,
+        [
+            format!("POST {}", repo("/git/refs")),
+            format!("GET {}", repo("/git/ref/heads/main")),
+            format!("POST {}", repo("/git/refs")),
+            format!("PUT {}", repo(&format!("/contents/{FILE}"))),
+        ]
+    );
+    assert_eq!(last_body(&server, "POST", &repo("/git/refs")).await["sha"], moved.as_str());
 }
 
 #[tokio::test]
@@ -100,7 +153,6 @@ async fn repeating_a_change_commits_nothing_and_a_new_content_updates_by_sha() {
     assert_eq!(
         calls_since(&server, before).await,
         [
-            format!("GET {}", repo("/git/ref/heads/main")),
             format!("POST {}", repo("/git/refs")),
             format!("GET {}", repo(&format!("/contents/{FILE}"))),
             format!("GET {}", repo(&format!("/git/ref/heads/{BRANCH}"))),

@@ -202,6 +202,8 @@ impl Worker {
         let draft = self.draft(&detail, record.branch.clone()).await?;
         let number = u64::try_from(record.number).unwrap_or_default();
         self.vcs.update_pull_request(number, &draft.title, &draft.body).await?;
+        // The new revision may be routed to more teams; those asked before stay asked.
+        self.vcs.request_reviewers(number, &draft.team_reviewers).await?;
         self.fault("before_record")?;
         let (mut tx, now) = self.finishing(job).await?;
         pulls::record_push(&mut tx, now, job.request_id, &commit.sha, outside).await?;

@@ -136,6 +136,10 @@ impl Worker {
         &self.vcs
     }
 
+    pub fn config(&self) -> &WorkerConfig {
+        &self.config
+    }
+
     /// Runs until `shutdown` turns true: every due job, then waits for a wake-up or the poll.
     pub async fn run(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         tracing::info!(vcs = self.vcs.kind(), "outbox worker started");

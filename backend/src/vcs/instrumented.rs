@@ -57,11 +57,17 @@ impl Vcs for Instrumented {
     async fn open_pull_request(&self, d: &PullRequestDraft) -> Result<PullRequest, VcsError> {
         timed!(self, "open_pull_request", self.inner.open_pull_request(d))
     }
+    async fn refresh_branch_head(&self, b: &str) -> Result<(), VcsError> {
+        timed!(self, "refresh_branch_head", self.inner.refresh_branch_head(b))
+    }
     async fn get_pull_request(&self, n: u64) -> Result<PullRequest, VcsError> {
         timed!(self, "get_pull_request", self.inner.get_pull_request(n))
     }
     async fn update_pull_request(&self, n: u64, t: &str, b: &str) -> Result<(), VcsError> {
         timed!(self, "update_pull_request", self.inner.update_pull_request(n, t, b))
+    }
+    async fn request_reviewers(&self, n: u64, teams: &[String]) -> Result<(), VcsError> {
+        timed!(self, "request_reviewers", self.inner.request_reviewers(n, teams))
     }
     async fn comment(&self, n: u64, b: &str) -> Result<(), VcsError> {
         timed!(self, "comment", self.inner.comment(n, b))

@@ -164,6 +164,21 @@ impl Vcs for LocalGitVcs {
         .await
     }
 
+    async fn request_reviewers(&self, number: u64, teams: &[String]) -> Result<(), VcsError> {
+        let teams = teams.to_vec();
+        self.with(move |repo| {
+            let mut pulls = repo.load()?;
+            let pull = find_mut(&mut pulls, number)?;
+            for team in teams {
+                if !pull.team_reviewers.contains(&team) {
+                    pull.team_reviewers.push(team);
+                }
+            }
+            repo.save(&pulls)
+        })
+        .await
+    }
+
     async fn comment(&self, number: u64, body: &str) -> Result<(), VcsError> {
         let body = body.to_owned();
         self.with(move |repo| {

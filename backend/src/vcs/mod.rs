@@ -165,6 +165,13 @@ pub trait Vcs: Send + Sync + 'static {
     /// `created: false`.
     async fn commit_change(&self, change: &ChangeSet) -> Result<Commit, VcsError>;
 
+    /// Reads `branch`'s head now, so the next [`Vcs::commit_change`] from it needs no read of
+    /// its own (GitHub remembers it for a while; the local repository has nothing to do).
+    async fn refresh_branch_head(&self, branch: &str) -> Result<(), VcsError> {
+        let _ = branch;
+        Ok(())
+    }
+
     /// The newest pull request whose head is `branch` (open, closed or merged).
     async fn find_pull_request(&self, branch: &str) -> Result<Option<PullRequest>, VcsError>;
 
@@ -175,6 +182,10 @@ pub trait Vcs: Send + Sync + 'static {
     async fn get_pull_request(&self, number: u64) -> Result<PullRequest, VcsError>;
 
     async fn update_pull_request(&self, number: u64, title: &str, body: &str) -> Result<(), VcsError>;
+
+    /// Asks these teams (GitHub team slugs) to review; teams asked before stay asked. A team
+    /// the host refuses is logged, not an error.
+    async fn request_reviewers(&self, number: u64, teams: &[String]) -> Result<(), VcsError>;
 
     async fn comment(&self, number: u64, body: &str) -> Result<(), VcsError>;
 

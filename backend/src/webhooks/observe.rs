@@ -273,6 +273,12 @@ pub async fn observe_check(
     let detail: Option<String> = row.try_get("checks_detail")?;
     let mut checks: serde_json::Map<String, serde_json::Value> =
         detail.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default();
+    // A concluded check is not taken back by a "pending" about the same head: that is a
+    // late or replayed delivery (a re-run shows once it concludes).
+    let concluded = checks.get(seen.name).and_then(|v| v.as_str()).is_some_and(|o| o != "pending");
+    if concluded && seen.outcome == "pending" {
+        return Ok(Applied::Ignored(format!("check {:?} on {} has concluded already", seen.name, seen.head_sha)));
+    }
     checks.insert(seen.name.to_owned(), json!(seen.outcome));
     let all: Vec<&str> = checks.values().filter_map(|v| v.as_str()).collect();
     let overall = if all.contains(&"failure") {

@@ -78,6 +78,9 @@ impl Vcs for Scripted {
     async fn update_pull_request(&self, n: u64, t: &str, b: &str) -> Result<(), VcsError> {
         scripted!(self, "update_pull_request", self.inner.update_pull_request(n, t, b))
     }
+    async fn request_reviewers(&self, n: u64, teams: &[String]) -> Result<(), VcsError> {
+        scripted!(self, "request_reviewers", self.inner.request_reviewers(n, teams))
+    }
     async fn comment(&self, n: u64, b: &str) -> Result<(), VcsError> {
         scripted!(self, "comment", self.inner.comment(n, b))
     }

@@ -33,6 +33,10 @@ impl Api {
         Self { client, clock, secret, owner: owner.to_string(), repo: repo.to_string() }
     }
 
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     pub fn owner(&self) -> &str {
         &self.owner
     }

@@ -1,7 +1,7 @@
 //! `commit_change` over the branch and contents APIs.
 //!
-//! A new branch takes three calls for one file: read the base branch's head, create the
-//! branch there, write the file (`PUT contents` without a `sha`, because on a branch just
+//! A new branch takes two calls for one file when the base's head is known (see
+//! [`super::heads`]; otherwise a read of it first): create the branch there, write the file (`PUT contents` without a `sha`, because on a branch just
 //! made from the base a file is new unless the base has it; if it does, GitHub answers 422
 //! and we fetch the blob sha and compare or update). An existing branch (a repeated call)
 //! costs a read of each file, and a write only when the blob differs: content is compared
@@ -17,6 +17,7 @@ use sha1::{Digest, Sha1};
 
 use super::api::{Api, encode_path, query};
 use super::errors::Failure;
+use super::heads::KnownHeads;
 use super::models::{ContentEntry, DeleteFile, FileCommit, GitRef, PutFile};
 use crate::vcs::{ChangeSet, Commit, FileChange, VcsError};
 
@@ -28,17 +29,30 @@ pub fn git_blob_sha(content: &[u8]) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) async fn commit_change(api: &Api, change: &ChangeSet) -> Result<Commit, VcsError> {
+pub(crate) async fn commit_change(api: &Api, heads: &KnownHeads, change: &ChangeSet) -> Result<Commit, VcsError> {
     check_branch_name(&change.branch)?;
     check_branch_name(&change.base)?;
     for file in &change.files {
         check_file_path(&file.path)?;
     }
 
-    let base_sha = branch_head(api, &change.base)
-        .await?
-        .ok_or_else(|| VcsError::NotFound(format!("the base branch {} does not exist on GitHub", change.base)))?;
-    let fresh = create_branch(api, &change.branch, &base_sha).await?;
+    let (base_sha, fresh) = match heads.fresh(&change.base, api.now_ms()) {
+        Some(sha) => match create_branch(api, &change.branch, &sha).await {
+            Err(f) if f.is(StatusCode::UNPROCESSABLE_ENTITY) && f.says("Object does not exist") => {
+                // The remembered head is gone (the base was force-pushed): read it again.
+                heads.forget(&change.base);
+                let sha = read_base(api, heads, &change.base).await?;
+                let fresh = create_branch(api, &change.branch, &sha).await?;
+                (sha, fresh)
+            }
+            created => (sha, created?),
+        },
+        None => {
+            let sha = read_base(api, heads, &change.base).await?;
+            let fresh = create_branch(api, &change.branch, &sha).await?;
+            (sha, fresh)
+        }
+    };
 
     let mut head = None;
     for file in &change.files {
@@ -58,6 +72,15 @@ pub(crate) async fn commit_change(api: &Api, change: &ChangeSet) -> Result<Commi
     }
 }
 
+/// Reads the base branch's head and remembers it for the next pull requests.
+pub(crate) async fn read_base(api: &Api, heads: &KnownHeads, base: &str) -> Result<String, VcsError> {
+    let sha = branch_head(api, base)
+        .await?
+        .ok_or_else(|| VcsError::NotFound(format!("the base branch {base} does not exist on GitHub")))?;
+    heads.remember(base, &sha, api.now_ms());
+    Ok(sha)
+}
+
 /// The branch's head commit, `None` when there is no such branch.
 pub(crate) async fn branch_head(api: &Api, branch: &str) -> Result<Option<String>, VcsError> {
     let path = api.repo_path(&format!("/git/ref/heads/{}", encode_path(branch)));
@@ -69,12 +92,12 @@ pub(crate) async fn branch_head(api: &Api, branch: &str) -> Result<Option<String
 }
 
 /// Creates `branch` at `sha`; `false` when it exists already.
-async fn create_branch(api: &Api, branch: &str, sha: &str) -> Result<bool, VcsError> {
+async fn create_branch(api: &Api, branch: &str, sha: &str) -> Result<bool, Failure> {
     let body = serde_json::json!({ "ref": format!("refs/heads/{branch}"), "sha": sha });
     match api.call(Method::POST, &api.repo_path("/git/refs"), Some(&body)).await {
         Ok(_) => Ok(true),
         Err(f) if f.is(StatusCode::UNPROCESSABLE_ENTITY) && f.says("already exists") => Ok(false),
-        Err(f) => Err(f.into()),
+        Err(f) => Err(f),
     }
 }
 

@@ -15,6 +15,7 @@ mod auth;
 pub mod config;
 mod contents;
 mod errors;
+pub mod heads;
 mod models;
 mod pulls;
 
@@ -38,6 +39,7 @@ pub struct GitHubVcs {
 
 struct Inner {
     api: api::Api,
+    heads: heads::KnownHeads,
     api_url: url::Url,
     merge_method: MergeMethod,
 }
@@ -61,6 +63,7 @@ impl GitHubVcs {
         Ok(Self {
             inner: Arc::new(Inner {
                 api: api::Api::new(client, clock, secret, &config.owner, &config.repo),
+                heads: heads::KnownHeads::default(),
                 api_url: config.api_url,
                 merge_method: config.merge_method,
             }),
@@ -90,7 +93,11 @@ impl Vcs for GitHubVcs {
     }
 
     async fn commit_change(&self, change: &ChangeSet) -> Result<Commit, VcsError> {
-        contents::commit_change(&self.inner.api, change).await
+        contents::commit_change(&self.inner.api, &self.inner.heads, change).await
+    }
+
+    async fn refresh_branch_head(&self, branch: &str) -> Result<(), VcsError> {
+        contents::read_base(&self.inner.api, &self.inner.heads, branch).await.map(drop)
     }
 
     async fn find_pull_request(&self, branch: &str) -> Result<Option<PullRequest>, VcsError> {
@@ -107,6 +114,10 @@ impl Vcs for GitHubVcs {
 
     async fn update_pull_request(&self, number: u64, title: &str, body: &str) -> Result<(), VcsError> {
         pulls::update(&self.inner.api, number, title, body).await
+    }
+
+    async fn request_reviewers(&self, number: u64, teams: &[String]) -> Result<(), VcsError> {
+        pulls::request_reviewers(&self.inner.api, number, teams).await
     }
 
     async fn comment(&self, number: u64, body: &str) -> Result<(), VcsError> {

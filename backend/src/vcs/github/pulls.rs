@@ -63,12 +63,17 @@ async fn decorate(api: &Api, number: u64, draft: &PullRequestDraft) -> Result<()
         let body = json!({ "labels": draft.labels });
         tolerate(api.call(Method::POST, &path, Some(&body)).await.map(drop).map_err(VcsError::from), number)?;
     }
-    if !draft.team_reviewers.is_empty() {
-        let path = api.repo_path(&format!("/pulls/{number}/requested_reviewers"));
-        let body = json!({ "team_reviewers": draft.team_reviewers });
-        tolerate(api.call(Method::POST, &path, Some(&body)).await.map(drop).map_err(VcsError::from), number)?;
+    request_reviewers(api, number, &draft.team_reviewers).await
+}
+
+/// Team reviewers, skipped when there are none; only adds (teams asked before stay asked).
+pub(crate) async fn request_reviewers(api: &Api, number: u64, teams: &[String]) -> Result<(), VcsError> {
+    if teams.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let path = api.repo_path(&format!("/pulls/{number}/requested_reviewers"));
+    let body = json!({ "team_reviewers": teams });
+    tolerate(api.call(Method::POST, &path, Some(&body)).await.map(drop).map_err(VcsError::from), number)
 }
 
 fn tolerate(result: Result<(), VcsError>, number: u64) -> Result<(), VcsError> {

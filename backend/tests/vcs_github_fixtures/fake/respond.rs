@@ -120,6 +120,9 @@ fn route(st: &mut State, req: &Request, method: &str, path: &str) -> ResponseTem
             if st.branches.contains_key(&name) {
                 return error(422, "reference-already-exists-422.json");
             }
+            if !st.contains.iter().any(|(_, known)| *known == sha) {
+                return error(422, "object-does-not-exist-422.json");
+            }
             // The new branch has the files of the branch whose head it starts at.
             if let Some(from) = st.branches.iter().find(|(_, head)| **head == sha).map(|(b, _)| b.clone()) {
                 let copied: Vec<_> = st
