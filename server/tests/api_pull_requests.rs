@@ -188,6 +188,17 @@ async fn an_edit_makes_a_new_revision_and_a_new_commit_on_the_pull_request() {
             text.lines().any(|l| l.trim_start().starts_with("allocated_storage") && l.trim_end().ends_with("= 80"))
         };
         assert!(storage_line(&html), "the page shows the new file");
+        // What changed since revision 1: the setting highlighted with its old value, and the diff.
+        assert!(html.contains("1 setting changed since revision 1 (highlighted)."), "{html}");
+        assert!(html.contains("was 50"), "{html}");
+        let diff = &html[html.find("data-testid=\"rendered-diff\"").expect("the rendered diff")..];
+        let diff_line = |sign: char, value: &str| {
+            diff.split("<code>").any(|cell| {
+                let text = cell.split("</code>").next().unwrap_or_default();
+                text.starts_with(&format!("{sign}  allocated_storage")) && text.trim_end().ends_with(&format!("= {value}"))
+            })
+        };
+        assert!(diff_line('-', "50") && diff_line('+', "80"), "{diff}");
 
         // The worker pushes revision 2 to the same branch.
         let file = "infradesk/1-orders-db:environments/dev/rds-postgresql-orders-db.tf";

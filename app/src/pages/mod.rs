@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod catalog;
+pub mod changes;
 pub mod errors;
 pub mod home;
 pub mod login;

@@ -33,7 +33,8 @@ pub struct RequestView {
     pub requester: String,
     pub created_at_ms: i64,
     pub revision: i64,
-    pub inputs: Vec<(String, String, String)>,
+    /// The inputs and the rendered diff, compared with the previous revision.
+    pub changes: crate::pages::changes::ChangesView,
     pub preview: Preview,
     pub checks: Vec<CheckOutcome>,
     pub justification: String,
@@ -134,16 +135,9 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
     let review = crate::pages::review::load(&state.db, &me, &detail).await?;
     let events =
         backend::audit::for_subject(&state.db, &format!("request:{number}")).await.map_err(AppError::internal)?;
+    let changes = crate::pages::changes::load(&state.db, &detail).await?;
     let revision = detail.revision;
     let module = &revision.module;
-    let inputs = revision
-        .inputs
-        .iter()
-        .map(|(name, value)| {
-            let label = module.field(name).map_or_else(|| name.clone(), |f| f.label.clone());
-            (name.clone(), label, value.to_string())
-        })
-        .collect();
     let routing: Option<domain::routing::RoutingOutcome> = serde_json::from_value(revision.routing.clone()).ok();
     let s = detail.summary;
     Ok(RequestView {
@@ -159,7 +153,7 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
         requester: s.requester,
         created_at_ms: s.created_at_ms,
         revision: revision.number,
-        inputs,
+        changes,
         preview: Preview {
             content: Some(revision.rendered),
             path: Some(revision.path),
@@ -266,17 +260,7 @@ fn RequestBody(view: RequestView) -> impl IntoView {
                 <crate::pages::review::ReviewPanel number=view.number version=view.version review=view.review.clone() />
                 <h2>"Justification"</h2>
                 <p class="pre-wrap">{if view.justification.trim().is_empty() { "—".to_owned() } else { view.justification.clone() }}</p>
-                <h2>"Inputs"</h2>
-                <div class="table-wrap">
-                    <table data-testid="inputs-table">
-                        <thead><tr><th scope="col">"Setting"</th><th scope="col">"Variable"</th><th scope="col">"Value"</th></tr></thead>
-                        <tbody>
-                            {view.inputs.iter().map(|(name, label, value)| view! {
-                                <tr><td>{label.clone()}</td><td><code>{name.clone()}</code></td><td><code>{value.clone()}</code></td></tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <crate::pages::changes::RevisionChanges changes=view.changes.clone() />
                 <h2>"Timeline"</h2>
                 <ol class="timeline" data-testid="timeline">
                     {view.timeline.iter().map(|e| view! {

@@ -28,7 +28,9 @@ pub use decide::{DecideError, Decided, Decision, DecisionKind, decide};
 pub use edit::{Edit, EditError, edit};
 pub use github_review::{GitHubReview, github_review};
 pub use outside::{OutsideError, accept_outside_change, rerender};
-pub use query::{ListQuery, Page, RequestDetail, RequestSummary, Revision, Scope, get, list, user_team_ids};
+pub use query::{
+    ListQuery, Page, RequestDetail, RequestSummary, Revision, Scope, get, list, revision_content, user_team_ids,
+};
 pub use queue::{QueueItem, QueuePage, QueueQuery, queue};
 pub use review::{ReviewComment, ReviewState, review_state};
 pub use submit::submit;

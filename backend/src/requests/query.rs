@@ -262,6 +262,24 @@ pub async fn get(db: &Db, number: i64) -> Result<Option<RequestDetail>, DbError>
     }))
 }
 
+/// The typed inputs and the rendered file of one revision of a request (to compare a
+/// revision with the one before); `None` when there is no such revision.
+pub async fn revision_content(
+    db: &Db,
+    number: i64,
+    revision: i64,
+) -> Result<Option<(Vec<(String, Value)>, String)>, DbError> {
+    let row = sqlx::query("SELECT inputs, rendered FROM request_revisions WHERE request_id = $1 AND revision = $2")
+        .bind(number)
+        .bind(revision)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let inputs: String = row.try_get("inputs")?;
+    let inputs = serde_json::from_str(&inputs).map_err(|e| json_error("inputs", e))?;
+    Ok(Some((inputs, row.try_get("rendered")?)))
+}
+
 /// Ids of the teams `user_id` is a member of, ascending.
 pub async fn user_team_ids(db: &Db, user_id: i64) -> Result<Vec<i64>, DbError> {
     let rows = sqlx::query("SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id")

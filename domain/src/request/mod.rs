@@ -7,6 +7,7 @@
 //! allowed) and the checks list reviewers see later: overlay limits, the naming rule and the
 //! module's own validations, each passed, failed or "not checked by Infradesk".
 
+pub mod changes;
 pub mod status;
 #[cfg(test)]
 mod tests;
