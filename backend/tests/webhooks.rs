@@ -208,6 +208,34 @@ async fn a_push_outside_infradesk_is_flagged_and_old_heads_change_nothing() {
 }
 
 #[tokio::test]
+async fn a_late_in_progress_check_does_not_take_back_a_concluded_one() {
+    each_db(|db| async move {
+        let o = opened(&db, 1).await;
+        let (number, _pr, head) = o.requests[0].clone();
+        let check = |status: &str, conclusion: Option<&str>| {
+            (
+                "check_run",
+                json!({
+                    "action": if status == "completed" { "completed" } else { "created" },
+                    "check_run": { "head_sha": head, "name": "plan", "status": status, "conclusion": conclusion },
+                    "repository": repo()
+                })
+                .to_string(),
+            )
+        };
+        deliver(&db, "k-done", check("completed", Some("success"))).await;
+        deliver(&db, "k-late", check("in_progress", None)).await;
+        assert_eq!(outcome(&db, "k-late").await.0, "ignored");
+        let checks = |db: Db| async move { backend::pulls::of_request(&db, number).await.unwrap().unwrap().checks_status };
+        assert_eq!(checks(db.clone()).await.as_deref(), Some("success"));
+        // A re-run that concludes differently is shown.
+        deliver(&db, "k-rerun", check("completed", Some("failure"))).await;
+        assert_eq!(checks(db.clone()).await.as_deref(), Some("failure"));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn closing_on_github_cancels_and_reopening_returns_to_review() {
     each_db(|db| async move {
         let o = opened(&db, 1).await;
