@@ -145,6 +145,9 @@ async fn the_requesting_team_cancels_and_the_pull_request_is_closed() {
         assert!(cancelled[0].details.contains("duplicate of #7"));
         let html = app.get("/requests/1").await.html();
         assert!(html.contains("Pull request #1 (closed)") && !html.contains("Cancel request #1"), "{html}");
+        // The timeline says what happened, with the reason; requesters get no audit-page link.
+        assert!(html.contains("in review → cancelled") && html.contains("“duplicate of #7”"), "{html}");
+        assert!(!html.contains("data-testid=\"full-history\""), "{html}");
     }
 }
 

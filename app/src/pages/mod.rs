@@ -12,6 +12,7 @@ pub mod queue;
 pub mod request;
 pub mod requests;
 pub mod review;
+pub mod timeline;
 
 /// `1764012345678` → `2025-11-24 19:25 UTC`. Plain arithmetic, so the server and the browser
 /// print the same text (hydration compares them).

@@ -13,13 +13,6 @@ use crate::pages::new_request::model::Preview;
 use crate::pages::new_request::side::{ChecksList, PreviewPanel};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineEntry {
-    pub at_ms: i64,
-    pub actor: String,
-    pub action: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestView {
     pub number: i64,
     pub title: String,
@@ -39,7 +32,9 @@ pub struct RequestView {
     pub checks: Vec<CheckOutcome>,
     pub justification: String,
     pub content_hash: String,
-    pub timeline: Vec<TimelineEntry>,
+    pub timeline: Vec<crate::pages::timeline::TimelineEntry>,
+    /// Reviewers and admins may open the audit page.
+    pub audit_link: bool,
     pub delivery: Delivery,
     /// For optimistic concurrency of actions on the page.
     pub version: i64,
@@ -136,6 +131,7 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
     let events =
         backend::audit::for_subject(&state.db, &format!("request:{number}")).await.map_err(AppError::internal)?;
     let changes = crate::pages::changes::load(&state.db, &detail).await?;
+    let pull_url = delivery.pull.as_ref().and_then(|p| p.url.clone());
     let revision = detail.revision;
     let module = &revision.module;
     let routing: Option<domain::routing::RoutingOutcome> = serde_json::from_value(revision.routing.clone()).ok();
@@ -166,8 +162,12 @@ pub async fn load_request(number: i64) -> Result<RequestView, AppError> {
         content_hash: revision.content_hash,
         timeline: events
             .into_iter()
-            .map(|e| TimelineEntry { at_ms: e.at_ms, actor: e.actor, action: e.action })
+            .map(|e| {
+                let details = serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null);
+                crate::pages::timeline::describe(e.seq, e.at_ms, e.actor, e.action, &details, pull_url.as_deref())
+            })
             .collect(),
+        audit_link: me.is_reviewer() || me.is_admin,
         delivery,
         version,
         can_cancel,
@@ -261,12 +261,7 @@ fn RequestBody(view: RequestView) -> impl IntoView {
                 <h2>"Justification"</h2>
                 <p class="pre-wrap">{if view.justification.trim().is_empty() { "—".to_owned() } else { view.justification.clone() }}</p>
                 <crate::pages::changes::RevisionChanges changes=view.changes.clone() />
-                <h2>"Timeline"</h2>
-                <ol class="timeline" data-testid="timeline">
-                    {view.timeline.iter().map(|e| view! {
-                        <li><time>{crate::pages::format_time(e.at_ms)}</time> " " <strong>{e.actor.clone()}</strong> " " {e.action.clone()}</li>
-                    }).collect_view()}
-                </ol>
+                <crate::pages::timeline::Timeline number=view.number entries=view.timeline.clone() audit_link=view.audit_link />
             </section>
             <aside class="panel side">
                 <PreviewPanel preview before_submit=false />
