@@ -236,6 +236,24 @@ async fn a_late_in_progress_check_does_not_take_back_a_concluded_one() {
 }
 
 #[tokio::test]
+async fn processed_deliveries_are_pruned_after_a_week_and_pending_ones_never() {
+    each_db(|db| async move {
+        deliver(&db, "old-1", ("ping", json!({ "zen": "Keep it logically awesome.", "repository": repo() }).to_string()))
+            .await;
+        // Stored, not yet processed.
+        webhooks::receive(&db, T0, "new-1", "ping", None, &json!({ "repository": repo() }).to_string()).await.unwrap();
+        let week = webhooks::KEEP_PROCESSED_MS;
+        assert_eq!(webhooks::prune(&db, T0 + week - 1, week).await.unwrap(), 0, "not a week old yet");
+        assert_eq!(webhooks::prune(&db, T0 + week + 1, week).await.unwrap(), 1);
+        let left: Vec<(String,)> =
+            sqlx::query_as("SELECT delivery_id FROM webhook_deliveries").fetch_all(db.pool()).await.unwrap();
+        assert_eq!(left, [("new-1".to_owned(),)]);
+        assert_eq!(webhooks::prune(&db, T0 + 100 * week, week).await.unwrap(), 0, "unprocessed stays");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn closing_on_github_cancels_and_reopening_returns_to_review() {
     each_db(|db| async move {
         let o = opened(&db, 1).await;

@@ -2,8 +2,9 @@
 //! no-op), acknowledged, then processed in order by [`process_pending`] — outside the HTTP
 //! request, so GitHub gets its answer at once.
 //!
-//! Processing a delivery and recording its outcome is one transaction: a delivery is
-//! applied exactly once even with several server replicas (`FOR UPDATE SKIP LOCKED`).
+//! Processing a delivery and recording its outcome (on the delivery and as a
+//! `webhook.processed` audit event naming it) is one transaction: a delivery is applied
+//! exactly once even with several server replicas (`FOR UPDATE SKIP LOCKED`).
 
 pub mod events;
 pub mod observe;
@@ -57,7 +58,7 @@ async fn process_one(db: &Db, now_ms: i64) -> Result<bool, DbError> {
     };
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(&format!(
-        "SELECT delivery_id, event, body FROM webhook_deliveries WHERE processed_at_ms IS NULL \
+        "SELECT delivery_id, event, action, body FROM webhook_deliveries WHERE processed_at_ms IS NULL \
          ORDER BY received_at_ms, delivery_id LIMIT 1{skip_locked}"
     ))
     .fetch_optional(&mut *tx)
@@ -69,6 +70,7 @@ async fn process_one(db: &Db, now_ms: i64) -> Result<bool, DbError> {
     let delivery_id: String = row.try_get("delivery_id")?;
     let event: String = row.try_get("event")?;
     let body: String = row.try_get("body")?;
+    let delivery = Delivery { id: &delivery_id, event: &event, action: row.try_get("action")? };
     let actor = Actor::GitHub { delivery_id: delivery_id.clone() };
     let (outcome, detail) = match apply(&mut tx, db.dialect(), now_ms, &actor, &event, &body).await {
         Ok(Applied::Changed(d)) => ("applied", d),
@@ -81,7 +83,7 @@ async fn process_one(db: &Db, now_ms: i64) -> Result<bool, DbError> {
             let detail = format!("refused by the database: {e}");
             tracing::warn!(delivery = %delivery_id, %event, %detail, "webhook delivery failed");
             let mut tx = db.begin_write().await?;
-            mark(&mut tx, now_ms, &delivery_id, "failed", &detail).await?;
+            mark(&mut tx, db.dialect(), now_ms, &delivery, "failed", &detail).await?;
             tx.commit().await?;
             return Ok(true);
         }
@@ -91,22 +93,26 @@ async fn process_one(db: &Db, now_ms: i64) -> Result<bool, DbError> {
             return Err(e);
         }
     };
-    sqlx::query("UPDATE webhook_deliveries SET processed_at_ms = $1, outcome = $2, detail = $3 WHERE delivery_id = $4")
-        .bind(now_ms)
-        .bind(outcome)
-        .bind(&detail)
-        .bind(&delivery_id)
-        .execute(&mut *tx)
-        .await?;
+    mark(&mut tx, db.dialect(), now_ms, &delivery, outcome, &detail).await?;
     tx.commit().await?;
     tracing::info!(delivery = %delivery_id, %event, outcome, %detail, "webhook processed");
     Ok(true)
 }
 
+/// A stored delivery being processed.
+struct Delivery<'a> {
+    id: &'a str,
+    event: &'a str,
+    action: Option<String>,
+}
+
+/// Records the delivery's outcome on it and in the audit trail (`webhook.processed`, naming
+/// the delivery), in the transaction that applied it.
 async fn mark(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
     now_ms: i64,
-    delivery_id: &str,
+    delivery: &Delivery<'_>,
     outcome: &str,
     detail: &str,
 ) -> Result<(), DbError> {
@@ -114,9 +120,22 @@ async fn mark(
         .bind(now_ms)
         .bind(outcome)
         .bind(detail)
-        .bind(delivery_id)
+        .bind(delivery.id)
         .execute(&mut **tx)
         .await?;
+    let entry = Entry {
+        actor: &Actor::GitHub { delivery_id: delivery.id.to_owned() },
+        action: "webhook.processed",
+        subject: &format!("webhook:{}", delivery.id),
+        details: json!({
+            "delivery": delivery.id,
+            "event": delivery.event,
+            "action": delivery.action,
+            "outcome": outcome,
+            "detail": detail,
+        }),
+    };
+    audit::append(tx, dialect, now_ms, entry).await?;
     Ok(())
 }
 
@@ -227,7 +246,24 @@ async fn review(
     )))
 }
 
-/// Counts of processed deliveries by outcome, for `/metrics`.
+/// How long a processed delivery is kept: GitHub redelivers (by hand or API) deliveries of
+/// the past 3 days, so a week catches every redelivery as a duplicate. What a delivery did
+/// stays in the audit trail (its events carry the delivery id).
+pub const KEEP_PROCESSED_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Deletes deliveries processed more than `keep_ms` before `now_ms`; never an unprocessed
+/// one. Returns how many went.
+pub async fn prune(db: &Db, now_ms: i64, keep_ms: i64) -> Result<u64, DbError> {
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query("DELETE FROM webhook_deliveries WHERE processed_at_ms IS NOT NULL AND processed_at_ms < $1")
+        .bind(now_ms - keep_ms)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
+}
+
+/// Counts of stored deliveries (the last week's) by outcome, for `/metrics`.
 pub async fn outcome_counts(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
     let rows = sqlx::query(
         "SELECT COALESCE(outcome, 'pending') AS outcome, COUNT(*) AS n FROM webhook_deliveries GROUP BY outcome",
