@@ -131,6 +131,29 @@ pub async fn open(db: &Db) -> Result<Vec<PullRecord>, DbError> {
     rows.iter().map(from_row).collect()
 }
 
+/// Pull request numbers are the host's, so records from one host (or repository) cannot be
+/// mixed with another's. How many recorded pull requests belong to the local repository
+/// (`local:` URLs), and up to three URLs of those that do not contain `remote_marker` (e.g.
+/// `/acme/infra/pull/`; `None` when the local repository is configured, so every remote one
+/// is foreign).
+pub async fn foreign_records(db: &Db, remote_marker: Option<&str>) -> Result<(i64, Vec<String>), DbError> {
+    let local: i64 = sqlx::query("SELECT COUNT(*) AS n FROM pull_requests WHERE url LIKE 'local:%'")
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")?;
+    let rows = sqlx::query("SELECT url FROM pull_requests WHERE url NOT LIKE 'local:%' ORDER BY number")
+        .fetch_all(db.pool())
+        .await?;
+    let mut foreign = Vec::new();
+    for row in &rows {
+        let url: String = row.try_get("url")?;
+        if remote_marker.is_none_or(|m| !url.contains(m)) && foreign.len() < 3 {
+            foreign.push(url);
+        }
+    }
+    Ok((local, foreign))
+}
+
 /// What changed about a pull request; `None` fields stay as they are.
 #[derive(Default)]
 pub struct Update<'a> {

@@ -78,6 +78,7 @@ impl Application {
         }
 
         let metrics = Arc::new(backend::metrics::Metrics::new());
+        crate::vcs::check_recorded_host(&db, &config).await?;
         let vcs: Arc<dyn backend::vcs::Vcs> =
             Arc::new(backend::vcs::instrumented::Instrumented::new(crate::vcs::build(&config)?, metrics.clone()));
         let base_branch = config.github.as_ref().map_or(&config.infra_repo.base_branch, |g| &g.base_branch);
@@ -147,6 +148,7 @@ impl Application {
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
 
+        let (prune_db, prune_clock) = (db.clone(), clock.clone());
         let mut background = vec![tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(300));
             loop {
@@ -157,11 +159,18 @@ impl Application {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
                 }
+                let keep = backend::webhooks::KEEP_PROCESSED_MS;
+                match backend::webhooks::prune(&prune_db, prune_clock.now_ms(), keep).await {
+                    Ok(n) if n > 0 => tracing::debug!(deleted = n, "processed webhook deliveries older than a week removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not remove old webhook deliveries"),
+                }
             }
         })];
         background.extend(reload_on_hangup);
         background.push(tokio::spawn(process_deliveries(db.clone(), clock.clone(), deliveries)));
-        background.push(tokio::spawn(reconcile_pull_requests(db.clone(), clock.clone(), worker.vcs().clone())));
+        let base = worker.config().base_branch.clone();
+        background.push(tokio::spawn(reconcile_pull_requests(db.clone(), clock.clone(), worker.vcs().clone(), base)));
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);
         let worker = (stop_worker, tokio::spawn(worker.run(stopped)));
         Ok(Self { listener, router, addr, db, background, worker })
@@ -203,11 +212,15 @@ async fn process_deliveries(db: Db, clock: SharedClock, wake: Wake) {
 }
 
 /// Re-reads open pull requests from the host at start and every ten minutes, so a missed
-/// webhook is repaired.
-async fn reconcile_pull_requests(db: Db, clock: SharedClock, vcs: Arc<dyn backend::vcs::Vcs>) {
+/// webhook is repaired; and the base branch's head, so opening a pull request needs no read
+/// of it (see `backend::vcs::github::heads`).
+async fn reconcile_pull_requests(db: Db, clock: SharedClock, vcs: Arc<dyn backend::vcs::Vcs>, base: String) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
+        if let Err(e) = vcs.refresh_branch_head(&base).await {
+            tracing::warn!(error = %e, branch = %base, "could not read the base branch's head; the next pull request reads it");
+        }
         match backend::webhooks::reconcile::reconcile(&db, vcs.as_ref(), clock.now_ms()).await {
             Ok(r) if !r.errors.is_empty() => {
                 tracing::warn!(checked = r.checked, changed = r.changed, errors = ?r.errors, "reconciled pull requests with errors")

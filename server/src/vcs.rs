@@ -11,6 +11,34 @@ use backend::vcs::local_git::LocalGitVcs;
 
 use crate::config::Config;
 
+/// Refuses to start when the database holds pull requests of another host or repository:
+/// their numbers would collide with the configured one's.
+pub async fn check_recorded_host(db: &backend::Db, config: &Config) -> anyhow::Result<()> {
+    let marker = config.github.as_ref().map(|g| format!("/{}/pull/", g.repository));
+    let (local, foreign) =
+        backend::pulls::foreign_records(db, marker.as_deref()).await.context("reading recorded pull requests")?;
+    match (&config.github, local, foreign.is_empty()) {
+        (Some(github), n, _) if n > 0 => anyhow::bail!(
+            "[github] is set, but the database holds {n} pull request(s) of the local infra repository: their \
+             numbers would collide with {}'s. Use a new database for GitHub (the local repository's requests \
+             stay in the old one), or remove [github]",
+            github.repository
+        ),
+        (Some(github), _, false) => anyhow::bail!(
+            "[github] repository is {}, but the database holds pull requests of another repository ({}): their \
+             numbers would collide. Use the repository they came from, or a new database",
+            github.repository,
+            foreign.join(", ")
+        ),
+        (None, _, false) => anyhow::bail!(
+            "the database holds pull requests on GitHub ({}), but [github] is not set: set it again, or use a new \
+             database for the local infra repository",
+            foreign.join(", ")
+        ),
+        _ => Ok(()),
+    }
+}
+
 pub fn build(config: &Config) -> anyhow::Result<Arc<dyn Vcs>> {
     if let Some(github) = &config.github {
         let (owner, repo) = github.repository.split_once('/').unwrap_or((github.repository.as_str(), ""));

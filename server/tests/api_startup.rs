@@ -305,3 +305,51 @@ async fn an_unreachable_database_is_reported_precisely() {
     assert!(message.contains("Connection refused"), "{message}");
     assert_eq!(message.matches("Connection refused").count(), 1, "said once: {message}");
 }
+
+/// Pull request numbers are the host's: a database whose pull requests came from another
+/// host or repository is refused, with what to do.
+#[tokio::test]
+async fn pull_requests_of_another_host_are_not_mixed() {
+    for dialect in dialects() {
+        let env = TestEnv::new(dialect).await;
+        close(build(&env, None, &[]).await.unwrap()).await;
+        let record = |number: i64, url: &'static str| {
+            let db = env.connect();
+            async move {
+                let db = db.await;
+                for sql in [
+                    format!(
+                        "INSERT INTO requests (team_id, requester_id, module_id, environment, instance_name, status, \
+                         current_revision, idempotency_key, created_at_ms, updated_at_ms) SELECT t.id, u.id, 's3-bucket', \
+                         'dev', 'x{number}', 'in_review', 1, 'k{number}', 0, 0 FROM teams t, users u \
+                         WHERE t.slug = 'payments' AND u.login = 'dev'"
+                    ),
+                    format!(
+                        "INSERT INTO pull_requests (request_id, number, url, branch, rendered_head, head_sha, state, \
+                         opened_at_ms, updated_at_ms) SELECT MAX(id), {number}, '{url}', 'b{number}', 'h', 'h', 'open', 0, 0 \
+                         FROM requests"
+                    ),
+                ] {
+                    sqlx::query(&sql).execute(db.pool()).await.unwrap();
+                }
+                db.close().await;
+            }
+        };
+        record(1, "local:/srv/infra-repo#pull/1").await;
+        let github = [
+            ("INFRADESK_GITHUB__REPOSITORY", "acme/infra"),
+            ("INFRADESK_GITHUB__API_URL", "https://api.github.com"),
+            ("INFRADESK_GITHUB_TOKEN", "ghp_test_token_0123456789"),
+        ];
+        let message = build(&env, None, &github).await.err().expect("refused").to_string();
+        assert!(message.contains("1 pull request(s) of the local infra repository"), "{message}");
+        assert!(message.contains("Use a new database for GitHub"), "{message}");
+        // Still fine locally.
+        close(build(&env, None, &[]).await.unwrap()).await;
+
+        record(2, "https://github.com/acme/other/pull/2").await;
+        let message = build(&env, None, &[]).await.err().expect("refused").to_string();
+        assert!(message.contains("https://github.com/acme/other/pull/2") && message.contains("[github] is not set"));
+        env.cleanup().await;
+    }
+}
