@@ -272,6 +272,11 @@ async fn edit_comment_close_and_delete_are_safe_to_repeat() {
     );
     vcs.comment(pr.number, "Plan: 1 to add").await.unwrap();
     assert_eq!(fake.lock().comments, [(1347, "Plan: 1 to add".to_string())]);
+    let before = requests(&server).await.len();
+    assert!(vcs.has_comment(pr.number, "1 to add").await.unwrap());
+    assert!(!vcs.has_comment(pr.number, "<!-- infradesk:job:9 -->").await.unwrap());
+    assert_eq!(count(&server, "GET", &repo("/issues/1347/comments")).await, 2);
+    assert_eq!(requests(&server).await.len(), before + 2);
 
     vcs.close_pull_request(pr.number).await.unwrap();
     vcs.close_pull_request(pr.number).await.unwrap();

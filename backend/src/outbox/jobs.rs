@@ -1,6 +1,7 @@
 //! The jobs the worker runs: open a pull request, push a new revision to it, close it.
 //! Each step is safe to repeat (see the worker's module docs); fault points mark where a
-//! crash is simulated in tests.
+//! crash is simulated in tests. Each outcome is audited in the transaction that records it:
+//! a transition when the request moves, a `pull_request.*` event when only the pull request does.
 
 use domain::audit::Actor;
 use domain::request::Status;
@@ -28,6 +29,20 @@ impl Worker {
         Ok((tx, now))
     }
 
+    /// Records what `job` did that no transition names, in the job's transaction.
+    async fn audit(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        now: i64,
+        job: &Claimed,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<(), DbError> {
+        let subject = format!("request:{}", job.request_id);
+        let entry = crate::audit::Entry { actor: &Actor::System, action, subject: &subject, details };
+        crate::audit::append(tx, self.db.dialect(), now, entry).await.map(|_| ())
+    }
+
     /// Whether the branch at `head` changes anything besides the request's own file (someone
     /// pushed other files to it): such a branch is not Infradesk's to vouch for.
     async fn holds_other_changes(&self, head: &str, path: &str) -> Result<bool, JobError> {
@@ -45,6 +60,17 @@ impl Worker {
             author: Author { name: r.author.clone(), email: format!("{}@users.infradesk", r.author) },
             files: vec![FileChange { path: r.path.clone(), content: Some(r.rendered.clone()) }],
         }
+    }
+
+    /// Comments once per job: the comment carries the job's marker, and a retry (whose earlier
+    /// attempt may have posted it before its answer was lost) looks for it first.
+    async fn comment_once(&self, job: &Claimed, number: u64, body: &str) -> Result<(), JobError> {
+        let marker = format!("<!-- infradesk:job:{} -->", job.id);
+        if job.attempts > 1 && self.vcs.has_comment(number, &marker).await? {
+            return Ok(());
+        }
+        self.vcs.comment(number, &format!("{body}\n\n{marker}")).await?;
+        Ok(())
     }
 
     pub(super) async fn detail(&self, number: i64) -> Result<RequestDetail, JobError> {
@@ -132,7 +158,10 @@ impl Worker {
         match change::apply(&mut tx, self.db.dialect(), now, change).await {
             Ok(_) => self.auto_approve(&mut tx, now, job.request_id).await?,
             // Cancelled while the pull request was being opened: close it again.
-            Err(ChangeError::Refused(_)) => {
+            Err(ChangeError::Refused(why)) => {
+                let note = format!("request not moved: {why}; closing the pull request again");
+                let details = json!({ "pull_request": pr.number, "url": pr.url, "branch": pr.branch, "note": note });
+                self.audit(&mut tx, now, job, "pull_request.opened", details).await?;
                 super::enqueue(&mut tx, now, job.request_id, JobKind::ClosePr).await?;
             }
             Err(e) => return Err(e.into()),
@@ -207,6 +236,10 @@ impl Worker {
         self.fault("before_record")?;
         let (mut tx, now) = self.finishing(job).await?;
         pulls::record_push(&mut tx, now, job.request_id, &commit.sha, outside).await?;
+        let details = json!({
+            "pull_request": record.number, "revision": detail.revision.number, "head": commit.sha, "changed_outside": outside,
+        });
+        self.audit(&mut tx, now, job, "pull_request.updated", details).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(())
     }
@@ -219,15 +252,17 @@ impl Worker {
             Some(record) => Some(u64::try_from(record.number).unwrap_or_default()),
             None => self.vcs.find_pull_request(&branch).await?.map(|pr| pr.number),
         };
+        let mut closed_now = false;
         if let Some(number) = pr {
             let current = self.vcs.get_pull_request(number).await?;
-            if current.state == crate::vcs::PrState::Open {
+            closed_now = current.state == crate::vcs::PrState::Open;
+            if closed_now {
                 let comment = format!(
                     "Infradesk request #{} was {}; closing this pull request.",
                     detail.summary.number,
                     detail.summary.status.label()
                 );
-                self.vcs.comment(number, &comment).await?;
+                self.comment_once(job, number, &comment).await?;
                 self.vcs.close_pull_request(number).await?;
             }
         }
@@ -242,6 +277,10 @@ impl Worker {
                 pulls::Update { state: Some(crate::vcs::PrState::Closed), ..Default::default() },
             )
             .await?;
+        }
+        if let Some(number) = pr {
+            let details = json!({ "pull_request": number, "closed_now": closed_now, "branch_deleted": branch });
+            self.audit(&mut tx, now, job, "pull_request.closed", details).await?;
         }
         tx.commit().await.map_err(DbError::from)?;
         Ok(())
@@ -321,7 +360,7 @@ impl Worker {
         } else {
             format!("Approved in Infradesk (revision {}) by {}; merging.", detail.revision.number, approvers.join(", "))
         };
-        self.vcs.comment(number, &summary).await?;
+        self.comment_once(job, number, &summary).await?;
         let message = format!("{} (#{})", pull_request_title(&detail), record.number);
         let merge = match self.vcs.merge_pull_request(number, &head, self.config.merge_method, &message).await {
             Ok(sha) => sha,
@@ -347,7 +386,14 @@ impl Worker {
             details: json!({ "pull_request": record.number, "merge_commit": merge, "head": head }),
         };
         match change::apply(&mut tx, self.db.dialect(), now, change).await {
-            Ok(_) | Err(ChangeError::Refused(_)) => {}
+            Ok(_) => {}
+            // Cancelled after the merge was queued: the host merged all the same.
+            Err(ChangeError::Refused(why)) => {
+                let note = format!("request not moved: {why}");
+                let details =
+                    json!({ "pull_request": record.number, "merge_commit": merge, "head": head, "note": note });
+                self.audit(&mut tx, now, job, "pull_request.merged", details).await?;
+            }
             Err(e) => return Err(e.into()),
         }
         tx.commit().await.map_err(DbError::from)?;
@@ -363,13 +409,7 @@ impl Worker {
             return Err(JobError::Crash("claim lost".into()));
         }
         pulls::set_attention(&mut tx, now, job.request_id, Some(&why)).await?;
-        let entry = crate::audit::Entry {
-            actor: &Actor::System,
-            action: "request.needs_attention",
-            subject: &format!("request:{}", job.request_id),
-            details: json!({ "reason": why, "job": job.id }),
-        };
-        crate::audit::append(&mut tx, self.db.dialect(), now, entry).await?;
+        self.audit(&mut tx, now, job, "request.needs_attention", json!({ "reason": why, "job": job.id })).await?;
         tx.commit().await.map_err(DbError::from)?;
         tracing::warn!(request = job.request_id, %reason, "merge needs attention");
         Ok(())

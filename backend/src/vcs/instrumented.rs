@@ -72,6 +72,9 @@ impl Vcs for Instrumented {
     async fn comment(&self, n: u64, b: &str) -> Result<(), VcsError> {
         timed!(self, "comment", self.inner.comment(n, b))
     }
+    async fn has_comment(&self, n: u64, m: &str) -> Result<bool, VcsError> {
+        timed!(self, "has_comment", self.inner.has_comment(n, m))
+    }
     async fn close_pull_request(&self, n: u64) -> Result<(), VcsError> {
         timed!(self, "close_pull_request", self.inner.close_pull_request(n))
     }

@@ -189,6 +189,15 @@ impl Vcs for LocalGitVcs {
         .await
     }
 
+    async fn has_comment(&self, number: u64, marker: &str) -> Result<bool, VcsError> {
+        let marker = marker.to_owned();
+        self.with(move |repo| {
+            let mut pulls = repo.load()?;
+            Ok(find_mut(&mut pulls, number)?.comments.iter().any(|c| c.contains(&marker)))
+        })
+        .await
+    }
+
     async fn close_pull_request(&self, number: u64) -> Result<(), VcsError> {
         self.with(move |repo| {
             let mut pulls = repo.load()?;

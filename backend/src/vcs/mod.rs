@@ -189,6 +189,10 @@ pub trait Vcs: Send + Sync + 'static {
 
     async fn comment(&self, number: u64, body: &str) -> Result<(), VcsError>;
 
+    /// Whether a comment containing `marker` is on the pull request: a job retried after a
+    /// lost answer asks before commenting again.
+    async fn has_comment(&self, number: u64, marker: &str) -> Result<bool, VcsError>;
+
     /// Closes without merging. Closing a closed pull request is not an error.
     async fn close_pull_request(&self, number: u64) -> Result<(), VcsError>;
 

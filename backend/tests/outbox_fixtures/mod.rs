@@ -84,6 +84,9 @@ impl Vcs for Scripted {
     async fn comment(&self, n: u64, b: &str) -> Result<(), VcsError> {
         scripted!(self, "comment", self.inner.comment(n, b))
     }
+    async fn has_comment(&self, n: u64, m: &str) -> Result<bool, VcsError> {
+        scripted!(self, "has_comment", self.inner.has_comment(n, m))
+    }
     async fn close_pull_request(&self, n: u64) -> Result<(), VcsError> {
         scripted!(self, "close_pull_request", self.inner.close_pull_request(n))
     }

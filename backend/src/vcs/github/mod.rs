@@ -124,6 +124,10 @@ impl Vcs for GitHubVcs {
         pulls::comment(&self.inner.api, number, body).await
     }
 
+    async fn has_comment(&self, number: u64, marker: &str) -> Result<bool, VcsError> {
+        pulls::has_comment(&self.inner.api, number, marker).await
+    }
+
     async fn close_pull_request(&self, number: u64) -> Result<(), VcsError> {
         pulls::close(&self.inner.api, number).await
     }

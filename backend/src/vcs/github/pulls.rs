@@ -133,6 +133,29 @@ pub(crate) async fn comment(api: &Api, number: u64, body: &str) -> Result<(), Vc
     Ok(())
 }
 
+#[derive(serde::Deserialize)]
+struct IssueComment {
+    #[serde(default)]
+    body: Option<String>,
+}
+
+/// `GET /issues/{n}/comments`, page by page, until a comment contains `marker`.
+pub(crate) async fn has_comment(api: &Api, number: u64, marker: &str) -> Result<bool, VcsError> {
+    for page in 1..=MAX_PAGES {
+        let q = query(&[("per_page", "100"), ("page", &page.to_string())]);
+        let path = api.repo_path(&format!("/issues/{number}/comments?{q}"));
+        let reply = api.call(Method::GET, &path, None::<&()>).await?;
+        let comments: Vec<IssueComment> = reply.parse(&Method::GET, &path)?;
+        if comments.iter().any(|c| c.body.as_deref().is_some_and(|b| b.contains(marker))) {
+            return Ok(true);
+        }
+        if comments.is_empty() || !reply.has_next_page() {
+            return Ok(false);
+        }
+    }
+    Ok(false)
+}
+
 /// `PATCH state=closed`: GitHub answers 200 for a closed one too; a 422 (a merged one) is
 /// fine when the pull request is no longer open.
 pub(crate) async fn close(api: &Api, number: u64) -> Result<(), VcsError> {

@@ -3,6 +3,8 @@
 //! payloads (patched with the numbers, names and shas of the moment), and can be told to
 //! fail or delay the next matching call.
 
+mod contents;
+mod merges;
 mod respond;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

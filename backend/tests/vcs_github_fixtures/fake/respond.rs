@@ -1,23 +1,23 @@
 //! How the fake answers: authentication, then one route per GitHub endpoint.
 
-use std::collections::BTreeSet;
-
 use base64::Engine as _;
 use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
 
+use super::contents::contents;
+use super::merges::{compare, merge_branches, merge_pull};
 use super::*;
 
-fn error(status: u16, fixture_name: &str) -> ResponseTemplate {
+pub(super) fn error(status: u16, fixture_name: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(fixture(fixture_name))
 }
 
-fn message(status: u16, text: &str) -> ResponseTemplate {
+pub(super) fn message(status: u16, text: &str) -> ResponseTemplate {
     ResponseTemplate::new(status)
         .set_body_json(json!({ "message": text, "documentation_url": "https://docs.github.com/rest" }))
 }
 
-fn query(req: &Request, key: &str) -> Option<String> {
+pub(super) fn query(req: &Request, key: &str) -> Option<String> {
     req.url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
 }
 
@@ -198,6 +198,20 @@ fn route(st: &mut State, req: &Request, method: &str, path: &str) -> ResponseTem
             answer["body"] = json!(text);
             ResponseTemplate::new(201).set_body_json(answer)
         }),
+        ("GET", ["issues", n, "comments"]) => with_pr(st, n, |st, i| {
+            let number = st.prs[i].number;
+            let listed: Vec<Value> = st
+                .comments
+                .iter()
+                .filter(|(n, _)| *n == number)
+                .map(|(_, text)| {
+                    let mut c = fixture("issue-comment.json");
+                    c["body"] = json!(text);
+                    c
+                })
+                .collect();
+            ResponseTemplate::new(200).set_body_json(listed)
+        }),
         ("PUT", ["pulls", n, "merge"]) => with_pr(st, n, |st, i| merge_pull(st, i, &body)),
         ("POST", ["merges"]) => merge_branches(st, &body),
         _ => error(404, "not-found-404.json"),
@@ -211,75 +225,6 @@ fn git_ref(branch: &str, sha: &str) -> Value {
     r["object"]["sha"] = json!(sha);
     r["object"]["url"] = json!(format!("https://api.github.com/repos/{OWNER}/{REPO}/git/commits/{sha}"));
     r
-}
-
-fn contents(st: &mut State, req: &Request, method: &str, file: &str, body: &Value) -> ResponseTemplate {
-    let branch = match method {
-        "GET" => query(req, "ref").unwrap_or_else(|| "main".into()),
-        _ => body["branch"].as_str().unwrap_or("main").to_string(),
-    };
-    if !st.branches.contains_key(&branch) {
-        return message(404, &format!("No commit found for the ref {branch}"));
-    }
-    let key = (branch.clone(), file.to_string());
-    let current = st.files.get(&key).cloned();
-    let name = file.rsplit('/').next().unwrap_or(file).to_string();
-    match method {
-        "GET" => match current {
-            None => error(404, "not-found-404.json"),
-            Some(text) => {
-                let mut c = fixture("content-file.json");
-                c["name"] = json!(name);
-                c["path"] = json!(file);
-                c["sha"] = json!(blob_sha(text.as_bytes()));
-                c["size"] = json!(text.len());
-                c["content"] = json!(base64::engine::general_purpose::STANDARD.encode(text.as_bytes()));
-                ResponseTemplate::new(200).set_body_json(c)
-            }
-        },
-        "PUT" => {
-            let given = body["sha"].as_str().map(str::to_string);
-            if let Some(cur) = &current {
-                let cur_sha = blob_sha(cur.as_bytes());
-                match &given {
-                    None => return error(422, "sha-not-supplied-422.json"),
-                    Some(g) if *g != cur_sha => return message(409, &format!("{file} does not match {g}")),
-                    _ => {}
-                }
-            }
-            let encoded = body["content"].as_str().unwrap_or("");
-            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
-                return message(422, "content is not valid Base64");
-            };
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            let msg = body["message"].as_str().unwrap_or("").to_string();
-            let sha = st.commit(&branch, &msg, body["author"].clone());
-            st.files.insert(key, text.clone());
-            let (status, fixture_name) =
-                if current.is_some() { (200, "file-commit-update.json") } else { (201, "file-commit-create.json") };
-            let mut c = fixture(fixture_name);
-            c["content"]["name"] = json!(name);
-            c["content"]["path"] = json!(file);
-            c["content"]["sha"] = json!(blob_sha(text.as_bytes()));
-            c["commit"]["sha"] = json!(sha);
-            c["commit"]["message"] = json!(msg);
-            ResponseTemplate::new(status).set_body_json(c)
-        }
-        "DELETE" => {
-            let Some(cur) = current else { return error(404, "not-found-404.json") };
-            if body["sha"].as_str() != Some(blob_sha(cur.as_bytes()).as_str()) {
-                return message(409, &format!("{file} does not match"));
-            }
-            let msg = body["message"].as_str().unwrap_or("").to_string();
-            let sha = st.commit(&branch, &msg, body["author"].clone());
-            st.files.remove(&key);
-            let mut c = fixture("file-commit-delete.json");
-            c["commit"]["sha"] = json!(sha);
-            c["commit"]["message"] = json!(msg);
-            ResponseTemplate::new(200).set_body_json(c)
-        }
-        _ => error(404, "not-found-404.json"),
-    }
 }
 
 fn with_pr(st: &mut State, n: &str, f: impl FnOnce(&mut State, usize) -> ResponseTemplate) -> ResponseTemplate {
@@ -326,7 +271,7 @@ fn patch_pr(v: &mut Value, st: &State, i: usize) {
     );
 }
 
-fn pr_json(st: &State, i: usize, full: bool) -> Value {
+pub(super) fn pr_json(st: &State, i: usize, full: bool) -> Value {
     let mut v = if full { fixture("pull-request.json") } else { fixture("pull-request-simple-items.json")[0].clone() };
     patch_pr(&mut v, st, i);
     if full {
@@ -395,57 +340,4 @@ fn create_pull(st: &mut State, body: &Value) -> ResponseTemplate {
     });
     let i = st.prs.len() - 1;
     ResponseTemplate::new(201).set_body_json(pr_json(st, i, true))
-}
-
-fn merge_pull(st: &mut State, i: usize, body: &Value) -> ResponseTemplate {
-    if st.prs[i].merge_commit.is_some() || st.prs[i].state != "open" || st.conflicting {
-        return error(405, "merge-405.json");
-    }
-    let head_sha = st.branches.get(&st.prs[i].head).cloned().unwrap_or_default();
-    if body["sha"].as_str().is_some_and(|s| s != head_sha) {
-        return error(409, "merge-409.json");
-    }
-    let base = st.prs[i].base.clone();
-    let title = body["commit_title"].as_str().unwrap_or("Merge").to_string();
-    let sha = st.commit(&base, &title, json!(null));
-    st.contains.insert((base, head_sha));
-    st.prs[i].merge_commit = Some(sha.clone());
-    st.prs[i].state = "closed".into();
-    let mut r = fixture("pull-request-merge-result.json");
-    r["sha"] = json!(sha);
-    ResponseTemplate::new(200).set_body_json(r)
-}
-
-fn merge_branches(st: &mut State, body: &Value) -> ResponseTemplate {
-    let base = body["base"].as_str().unwrap_or("").to_string();
-    let head = body["head"].as_str().unwrap_or("").to_string();
-    let (Some(_), Some(head_sha)) = (st.branches.get(&base).cloned(), st.branches.get(&head).cloned()) else {
-        return message(404, "Base does not exist");
-    };
-    if st.conflicting {
-        return error(409, "merge-conflict-409.json");
-    }
-    if st.contains.contains(&(base.clone(), head_sha.clone())) {
-        return ResponseTemplate::new(204);
-    }
-    let msg = body["commit_message"].as_str().unwrap_or("").to_string();
-    let sha = st.commit(&base, &msg, json!(null));
-    st.contains.insert((base, head_sha));
-    let mut c = fixture("commit.json");
-    c["sha"] = json!(sha);
-    c["commit"]["message"] = json!(msg);
-    ResponseTemplate::new(201).set_body_json(c)
-}
-
-/// `GET /compare/{base}...{head}` on branch names: the files whose content differs (the
-/// fake keeps files per branch, which stands in for the merge base).
-fn compare(st: &State, range: &str) -> ResponseTemplate {
-    let Some((base, head)) = range.split_once("...") else { return error(404, "not-found-404.json") };
-    let paths: BTreeSet<&String> = st.files.keys().filter(|(b, _)| b == base || b == head).map(|(_, p)| p).collect();
-    let files: Vec<Value> = paths
-        .into_iter()
-        .filter(|p| st.files.get(&(base.to_string(), (*p).clone())) != st.files.get(&(head.to_string(), (*p).clone())))
-        .map(|p| json!({ "filename": p, "status": "modified" }))
-        .collect();
-    ResponseTemplate::new(200).set_body_json(json!({ "status": "ahead", "files": files }))
 }
