@@ -198,7 +198,8 @@ async fn an_edit_makes_a_new_revision_and_a_new_commit_on_the_pull_request() {
         let diff_line = |sign: char, value: &str| {
             diff.split("<code>").any(|cell| {
                 let text = cell.split("</code>").next().unwrap_or_default();
-                text.starts_with(&format!("{sign}  allocated_storage")) && text.trim_end().ends_with(&format!("= {value}"))
+                text.starts_with(&format!("{sign}  allocated_storage"))
+                    && text.trim_end().ends_with(&format!("= {value}"))
             })
         };
         assert!(diff_line('-', "50") && diff_line('+', "80"), "{diff}");

@@ -48,7 +48,14 @@ fn status_label(status: &str) -> String {
 
 /// Describes one event from its details. `pull_url` is the request's pull request, used for
 /// events that name it by number only.
-pub fn describe(seq: i64, at_ms: i64, actor: String, action: String, details: &Value, pull_url: Option<&str>) -> TimelineEntry {
+pub fn describe(
+    seq: i64,
+    at_ms: i64,
+    actor: String,
+    action: String,
+    details: &Value,
+    pull_url: Option<&str>,
+) -> TimelineEntry {
     let str_of = |key: &str| details.get(key).and_then(Value::as_str);
     let mut parts: Vec<String> = Vec::new();
     let mut links: Vec<(String, String)> = Vec::new();
@@ -163,6 +170,9 @@ mod tests {
         let e = describe(3, 0, "github:octo".into(), "pull_request.review".into(), &details, None);
         assert_eq!(e.text, "approved · by octo on GitHub");
         assert_eq!(e.links[0].0, "commit 0123456789");
-        assert_eq!(e.links[1], ("review".to_owned(), "https://github.com/acme/infra/pull/7#pullrequestreview-80".to_owned()));
+        assert_eq!(
+            e.links[1],
+            ("review".to_owned(), "https://github.com/acme/infra/pull/7#pullrequestreview-80".to_owned())
+        );
     }
 }

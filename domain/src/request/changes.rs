@@ -12,7 +12,9 @@ use crate::catalog::Value;
 pub enum InputChange {
     Unchanged,
     /// The value the previous revision had.
-    Changed { before: String },
+    Changed {
+        before: String,
+    },
     /// Not set in the previous revision.
     Added,
     /// Set in the previous revision, not in this one (shown with its old value).
@@ -123,9 +125,17 @@ mod tests {
         assert_eq!(
             rows,
             [
-                InputRow { name: "size".into(), value: "50".into(), change: InputChange::Changed { before: "20".into() } },
+                InputRow {
+                    name: "size".into(),
+                    value: "50".into(),
+                    change: InputChange::Changed { before: "20".into() }
+                },
                 InputRow { name: "multi_az".into(), value: "true".into(), change: InputChange::Added },
-                InputRow { name: "engine".into(), value: Value::String("postgres".into()).to_string(), change: InputChange::Removed },
+                InputRow {
+                    name: "engine".into(),
+                    value: Value::String("postgres".into()).to_string(),
+                    change: InputChange::Removed
+                },
             ]
         );
         assert!(input_changes(None, &new).iter().all(|r| r.change == InputChange::Unchanged));
