@@ -226,7 +226,8 @@ async fn a_late_in_progress_check_does_not_take_back_a_concluded_one() {
         deliver(&db, "k-done", check("completed", Some("success"))).await;
         deliver(&db, "k-late", check("in_progress", None)).await;
         assert_eq!(outcome(&db, "k-late").await.0, "ignored");
-        let checks = |db: Db| async move { backend::pulls::of_request(&db, number).await.unwrap().unwrap().checks_status };
+        let checks =
+            |db: Db| async move { backend::pulls::of_request(&db, number).await.unwrap().unwrap().checks_status };
         assert_eq!(checks(db.clone()).await.as_deref(), Some("success"));
         // A re-run that concludes differently is shown.
         deliver(&db, "k-rerun", check("completed", Some("failure"))).await;
@@ -238,8 +239,12 @@ async fn a_late_in_progress_check_does_not_take_back_a_concluded_one() {
 #[tokio::test]
 async fn processed_deliveries_are_pruned_after_a_week_and_pending_ones_never() {
     each_db(|db| async move {
-        deliver(&db, "old-1", ("ping", json!({ "zen": "Keep it logically awesome.", "repository": repo() }).to_string()))
-            .await;
+        deliver(
+            &db,
+            "old-1",
+            ("ping", json!({ "zen": "Keep it logically awesome.", "repository": repo() }).to_string()),
+        )
+        .await;
         // Stored, not yet processed.
         webhooks::receive(&db, T0, "new-1", "ping", None, &json!({ "repository": repo() }).to_string()).await.unwrap();
         let week = webhooks::KEEP_PROCESSED_MS;
