@@ -45,7 +45,8 @@ async fn every_change_is_audited_exactly_once() {
         let kept = add_session(&db, alice).await;
         accounts::change_password(&db, T0, alice, secret(PW), secret("another long one"), &kept).await.unwrap();
         head = one_event(&db, head, "user.password_changed", "user:alice").await;
-        accounts::record_sign_out(&db, T0, "alice").await.unwrap();
+        accounts::sign_out(&db, T0, "alice", &kept, "c").await.unwrap();
+        assert_eq!(session_count(&db, alice).await, 0, "the session ends with its event");
         head = one_event(&db, head, "auth.signed_out", "user:alice").await;
 
         // Failed changes add nothing.

@@ -7,7 +7,7 @@ mod teams;
 mod users;
 
 pub use passwords::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, check_password_policy, hash_password};
-pub use sign_in::{SignInFailure, has_password, record_sign_out, sign_in};
+pub use sign_in::{SignInFailure, has_password, sign_in, sign_out};
 pub use teams::{NewTeam, add_member, create_team, list_teams};
 pub use users::{NewUser, change_password, create_user, list_users, load_me, set_disabled, user_count};
 

@@ -109,13 +109,19 @@ pub async fn has_password(db: &Db, login: &str, password: SecretString) -> Resul
     }
 }
 
-pub async fn record_sign_out(db: &Db, now_ms: i64, login: &str) -> Result<(), AccountError> {
+/// Ends session `session_id` of `login` and records `auth.signed_out` (with the client
+/// address) in the same transaction.
+pub async fn sign_out(db: &Db, now_ms: i64, login: &str, session_id: &str, client: &str) -> Result<(), AccountError> {
     let actor = Actor::User(login.to_owned());
-    audit::record(
-        db,
-        now_ms,
-        Entry { actor: &actor, action: "auth.signed_out", subject: &format!("user:{login}"), details: json!({}) },
-    )
-    .await?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&mut *tx).await?;
+    let entry = Entry {
+        actor: &actor,
+        action: "auth.signed_out",
+        subject: &format!("user:{login}"),
+        details: json!({"client": client}),
+    };
+    audit::append(&mut tx, db.dialect(), now_ms, entry).await?;
+    tx.commit().await?;
     Ok(())
 }

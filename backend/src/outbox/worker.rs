@@ -217,11 +217,7 @@ impl Worker {
                 let at = now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
                 let error = format!("database: {e}");
                 if job.attempts >= self.config.backoff.max_attempts {
-                    if let Ok(mut tx) = self.db.begin_write().await
-                        && super::fail(&mut tx, now, job, &error).await.unwrap_or(false)
-                    {
-                        let _ = tx.commit().await;
-                    }
+                    let _ = self.give_up(job, now, &error).await;
                 } else {
                     let _ = super::reschedule(&self.db, now, job, at, Some(&error), true).await;
                 }
@@ -245,11 +241,23 @@ impl Worker {
         }
         let reason =
             if error.is_transient() { format!("gave up after {} attempts: {reason}", job.attempts) } else { reason };
-        let mut tx = self.db.begin_write().await?;
-        if !super::fail(&mut tx, now, job, &reason).await? {
-            tx.rollback().await?;
+        if !self.give_up(job, now, &reason).await? {
             return Ok(Outcome::Crashed("claim lost".into()));
         }
+        Ok(Outcome::Failed(reason))
+    }
+
+    /// Fails `job` with its audit event in one transaction: a pull request that could not be
+    /// opened fails its request (`request.pr_failed`); any other job, or a request that moved
+    /// on meanwhile, records `outbox.failed`. False when the claim was lost.
+    async fn give_up(&self, job: &Claimed, now: i64, reason: &str) -> Result<bool, DbError> {
+        let mut tx = self.db.begin_write().await?;
+        if !super::fail(&mut tx, now, job, reason).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let details = json!({ "reason": reason, "attempts": job.attempts, "job": job.id, "kind": job.kind.as_str() });
+        let mut moved = false;
         if job.kind == JobKind::OpenPr {
             let change = Change {
                 number: job.request_id,
@@ -257,16 +265,22 @@ impl Worker {
                 role: Role::System,
                 actor: &Actor::System,
                 expected_version: None,
-                details: json!({ "reason": reason, "attempts": job.attempts, "job": job.id }),
+                details: details.clone(),
             };
             match change::apply(&mut tx, self.db.dialect(), now, change).await {
-                Ok(_) | Err(ChangeError::Refused(_)) => {}
+                Ok(_) => moved = true,
                 Err(ChangeError::Db(e)) => return Err(e),
                 Err(e) => tracing::warn!(error = %e, "failed job's request not marked failed"),
             }
         }
+        if !moved {
+            let subject = format!("request:{}", job.request_id);
+            let entry =
+                crate::audit::Entry { actor: &Actor::System, action: "outbox.failed", subject: &subject, details };
+            crate::audit::append(&mut tx, self.db.dialect(), now, entry).await?;
+        }
         tx.commit().await?;
-        Ok(Outcome::Failed(reason))
+        Ok(true)
     }
 
     pub(super) fn fault(&self, point: &'static str) -> Result<(), JobError> {

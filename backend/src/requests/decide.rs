@@ -218,7 +218,7 @@ async fn decide_in(
             actor: &actor,
             action: "request.commented",
             subject: &subject,
-            details: json!({ "revision": cur.revision }),
+            details: json!({ "revision": cur.revision, "comment": comment }),
         };
         audit::append(tx, db.dialect(), now_ms, entry).await?;
         return Ok(Decided::Commented);
@@ -273,7 +273,10 @@ async fn decide_in(
             .await?;
             let votes = approvals(tx, d.number, cur.revision).await?;
             let counted = tally(&cur.routing.reviewers, cur.revision, &votes, &cur.requester, &cur.editors);
-            let details = json!({ "revision": cur.revision, "counted": counted.counted() });
+            let mut details = json!({ "revision": cur.revision, "counted": counted.counted() });
+            if !comment.is_empty() {
+                details["comment"] = json!(comment);
+            }
             if counted.complete() {
                 let change = Change {
                     number: d.number,

@@ -1,10 +1,13 @@
 //! Repairs missed webhooks: re-reads every pull request Infradesk believes open from the
 //! host and applies what it finds exactly as a webhook would. Runs at start and on a
-//! schedule.
+//! schedule. Each pull request it changed is recorded (`pull_request.reconciled`, with what
+//! changed) in the transaction that changed it.
 
 use domain::audit::Actor;
+use serde_json::json;
 
 use super::observe::{Applied, ObservedPull, observe_pull};
+use crate::audit::{self, Entry};
 use crate::db::{Db, DbError};
 use crate::pulls;
 use crate::vcs::{Vcs, VcsError};
@@ -43,6 +46,15 @@ pub async fn reconcile(db: &Db, vcs: &dyn Vcs, now_ms: i64) -> Result<Reconciled
         };
         let mut tx = db.begin_write().await?;
         let applied = observe_pull(&mut tx, db.dialect(), now_ms, &Actor::System, &seen).await?;
+        if let Applied::Changed(what) = &applied {
+            let entry = Entry {
+                actor: &Actor::System,
+                action: "pull_request.reconciled",
+                subject: &format!("request:{}", record.request_id),
+                details: json!({ "pull_request": record.number, "note": what }),
+            };
+            audit::append(&mut tx, db.dialect(), now_ms, entry).await?;
+        }
         tx.commit().await?;
         if let Applied::Changed(what) = applied {
             tracing::info!(pull_request = number, %what, "reconciled a change the webhooks missed");

@@ -111,13 +111,22 @@ pub(super) fn finish(result: Result<Response, tower_sessions::session::Error>, r
     result.unwrap_or_else(|e| internal_error(rid, &e))
 }
 
-pub async fn logout(Extension(web): Extension<WebState>, session: Session, headers: HeaderMap) -> Response {
+pub async fn logout(
+    Extension(web): Extension<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    headers: HeaderMap,
+) -> Response {
     let rid = request_id(&headers);
     let result = async {
         if let Some(user_id) = session.get::<i64>(USER_ID_KEY).await?
             && let Ok(Some(me)) = accounts::load_me(&web.app.db, user_id).await
         {
-            if let Err(e) = accounts::record_sign_out(&web.app.db, web.app.clock.now_ms(), &me.login).await {
+            // The session row and the event go together; should that fail, the flush below
+            // still signs the browser out (never refused), and the error is logged.
+            let id = session.id().map(|id| id.to_string()).unwrap_or_default();
+            let client = peer.ip().to_string();
+            if let Err(e) = accounts::sign_out(&web.app.db, web.app.clock.now_ms(), &me.login, &id, &client).await {
                 tracing::error!(request_id = %rid, error = %e, "could not record sign-out");
             }
             tracing::info!(login = %me.login, "signed out");
