@@ -214,6 +214,30 @@ async fn pacing_defers_jobs_without_counting_attempts() {
 }
 
 #[tokio::test]
+async fn replicas_share_one_pacing_budget() {
+    each_db(|db| async move {
+        let p = people(&db).await;
+        let s = setup();
+        for i in 0..3 {
+            submit(&db, &format!("k-{i}"), &format!("db-{i}"), p.alice).await;
+        }
+        // Two servers, each allowed 10 calls a minute on its own: together they still keep to 10.
+        let limit = || Pacer::new(&[(Duration::from_secs(60), 10)]);
+        let (one, two) = (worker(&db, &s).with_pacer(limit()), worker(&db, &s).with_pacer(limit()));
+        assert_eq!(one.run_once().await.unwrap().unwrap().1, Outcome::Done);
+        assert_eq!(two.run_once().await.unwrap().unwrap().1, Outcome::Done);
+        assert_eq!(two.run_once().await.unwrap().unwrap().1, Outcome::Paced(T0 + 60_000));
+        assert!(one.run_once().await.unwrap().is_none(), "the paced job waits for both");
+        s.clock.advance(Duration::from_secs(60));
+        assert_eq!(one.run_once().await.unwrap().unwrap().1, Outcome::Done);
+        // Reservations older than the longest window are removed as new ones are made.
+        let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM host_writes").fetch_one(db.pool()).await.unwrap();
+        assert_eq!(rows, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn two_workers_at_once_open_each_pull_request_exactly_once() {
     each_db(|db| async move {
         let p = people(&db).await;

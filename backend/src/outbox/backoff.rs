@@ -58,6 +58,21 @@ impl Pacer {
         Self { limits, spent: VecDeque::new() }
     }
 
+    pub fn is_unlimited(&self) -> bool {
+        self.limits.is_empty()
+    }
+
+    /// The longest window: reservations older than this no longer count.
+    pub fn longest_window_ms(&self) -> i64 {
+        self.limits.iter().map(|(w, _)| *w).max().unwrap_or(0)
+    }
+
+    /// Replaces what was spent with `spent` (time, cost), oldest first: the reservations
+    /// every replica recorded in the database.
+    pub fn set_spent(&mut self, spent: impl IntoIterator<Item = (i64, u32)>) {
+        self.spent = spent.into_iter().collect();
+    }
+
     /// Takes `cost` content-creating calls at `now_ms`, or says when they will fit.
     pub fn reserve(&mut self, now_ms: i64, cost: u32) -> Result<(), i64> {
         let longest = self.limits.iter().map(|(w, _)| *w).max().unwrap_or(0);

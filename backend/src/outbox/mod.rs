@@ -12,6 +12,8 @@
 mod admin;
 pub mod backoff;
 mod jobs;
+mod merge_job;
+pub mod pacing;
 mod pull_text;
 pub mod worker;
 

@@ -7,7 +7,7 @@
 //! Tests inject such crashes through [`FaultHook`].
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use domain::audit::Actor;
@@ -106,7 +106,8 @@ pub struct Worker {
     pub(super) vcs: Arc<dyn Vcs>,
     pub(super) clock: SharedClock,
     pub(super) config: WorkerConfig,
-    pacer: Mutex<Pacer>,
+    /// Limits of the host; what was spent is in the database, shared by every replica.
+    pacer: Pacer,
     wake: Wake,
     faults: Option<FaultHook>,
 }
@@ -114,11 +115,11 @@ pub struct Worker {
 impl Worker {
     pub fn new(db: Db, vcs: Arc<dyn Vcs>, clock: SharedClock, config: WorkerConfig) -> Self {
         let pacer = if vcs.kind() == "github" { Pacer::github() } else { Pacer::unlimited() };
-        Self { db, vcs, clock, config, pacer: Mutex::new(pacer), wake: Wake::default(), faults: None }
+        Self { db, vcs, clock, config, pacer, wake: Wake::default(), faults: None }
     }
 
     pub fn with_pacer(mut self, pacer: Pacer) -> Self {
-        self.pacer = Mutex::new(pacer);
+        self.pacer = pacer;
         self
     }
 
@@ -194,7 +195,7 @@ impl Worker {
 
     async fn handle(&self, job: &Claimed) -> Result<Outcome, DbError> {
         let now = self.clock.now_ms();
-        let reserved = self.pacer.lock().unwrap_or_else(|p| p.into_inner()).reserve(now, job.kind.cost());
+        let reserved = super::pacing::reserve(&self.db, &self.pacer, now, job.kind.cost()).await?;
         if let Err(at_ms) = reserved {
             super::reschedule(&self.db, now, job, at_ms, None, false).await?;
             return Ok(Outcome::Paced(at_ms));
