@@ -74,6 +74,11 @@ pub async fn accept(
         Ok(None) => return simple_page(http::StatusCode::NOT_FOUND, "Not found", "There is no such request."),
         Err(e) => return internal_error(&rid, &e),
     };
+    // Like the request page: someone else's request does not exist for requesters.
+    let member = me.teams.iter().any(|t| t.slug == detail.summary.team);
+    if !(member || me.is_reviewer() || me.is_admin) {
+        return simple_page(http::StatusCode::NOT_FOUND, "Not found", "There is no such request.");
+    }
     if !app::requesting::may_accept_outside_change(&me, &detail) {
         return simple_page(
             http::StatusCode::FORBIDDEN,

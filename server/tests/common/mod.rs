@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod forms;
+pub mod roles;
 
 use std::sync::Arc;
 use std::time::Duration;
