@@ -4,7 +4,7 @@ import { test as base, expect, type Locator, type Page, type Response } from '@p
 export const DEMO_PASSWORD = 'infradesk-demo';
 
 /** Links that may appear in `<nav aria-label="Main">`, in the order the app shows them. */
-export const NAV_LINKS = ['Home', 'New request', 'Requests', 'Queue', 'Admin', 'Account'] as const;
+export const NAV_LINKS = ['Home', 'New request', 'Requests', 'Queue', 'Audit', 'Admin', 'Account'] as const;
 export type NavLink = (typeof NAV_LINKS)[number];
 
 export interface DemoAccount {
@@ -29,6 +29,7 @@ export function expectedNavLinks(account: DemoAccount): NavLink[] {
   return NAV_LINKS.filter(
     (link) =>
       (link !== 'Queue' || account.reviewer) &&
+      (link !== 'Audit' || account.reviewer || account.admin) &&
       (link !== 'Admin' || account.admin) &&
       (link !== 'New request' || account.requester),
   );

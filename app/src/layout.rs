@@ -61,6 +61,7 @@ fn MainNav(me: Me) -> impl IntoView {
                 {me.can_request().then(|| link("/requests/new", "New request"))}
                 {link("/requests", "Requests")}
                 {me.is_reviewer().then(|| link("/queue", "Queue"))}
+                {(me.is_reviewer() || me.is_admin).then(|| link("/audit", "Audit"))}
                 {me.is_admin.then(|| link("/admin", "Admin"))}
                 {link("/account", "Account")}
             </ul>

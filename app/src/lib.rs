@@ -24,6 +24,7 @@ use crate::layout::Layout;
 use crate::pages::{
     account::AccountPage,
     admin::AdminPage,
+    audit::AuditPage,
     catalog::CatalogPage,
     errors::NotFound,
     home::HomePage,
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/queue") view=QueuePage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/requests") view=RequestsPage ssr=SsrMode::Async />
                     <Route path=path!("/requests/new") view=CatalogPage ssr=SsrMode::Async />
                     <Route path=path!("/requests/new/:module") view=NewRequestPage ssr=SsrMode::Async />

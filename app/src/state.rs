@@ -24,6 +24,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Wakes the outbox worker after a request is submitted or a job retried.
     pub outbox: backend::outbox::Wake,
+    /// The last scheduled audit chain verification (the admin page shows it).
+    pub audit: backend::audit::monitor::VerificationStatus,
 }
 
 /// The parts of the configuration the pages need.
@@ -101,4 +103,10 @@ pub fn require_admin() -> Result<Me, AppError> {
 pub fn require_reviewer() -> Result<Me, AppError> {
     let me = require_me()?;
     if me.is_reviewer() { Ok(me) } else { Err(forbidden()) }
+}
+
+/// Reviewers and admins: who may read the audit trail.
+pub fn require_auditor() -> Result<Me, AppError> {
+    let me = require_me()?;
+    if me.is_reviewer() || me.is_admin { Ok(me) } else { Err(forbidden()) }
 }

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod pulls;
 pub mod requests;
+pub mod seed;
 pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,7 +1,7 @@
 //! Prometheus metrics (`/metrics`, text format): version-control calls (count by operation
 //! and outcome, latency), webhook deliveries by outcome, and the outbox queue (jobs and the
 //! age of the oldest per state, read from the database at scrape time so every replica
-//! reports the same queue).
+//! reports the same queue), and the last scheduled audit chain verification.
 
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -35,6 +35,11 @@ pub struct Metrics {
     jobs: Family<Labels, Gauge>,
     oldest_job_seconds: Family<Labels, Gauge<f64, AtomicU64>>,
     deliveries: Family<Labels, Gauge>,
+    /// Absent until the first verification has finished (so an alert on `== 0` never fires
+    /// on a server that has only just started).
+    audit_intact: Family<Labels, Gauge>,
+    audit_events: Family<Labels, Gauge>,
+    audit_verified_at: Family<Labels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -76,7 +81,32 @@ impl Metrics {
         );
         let deliveries = Family::<Labels, Gauge>::default();
         registry.register("webhook_deliveries", "Stored webhook deliveries by processing outcome", deliveries.clone());
-        Self { registry, vcs_calls, vcs_seconds, webhooks, jobs, oldest_job_seconds, deliveries }
+        let audit_intact = Family::<Labels, Gauge>::default();
+        registry.register(
+            "audit_chain_intact",
+            "1 if the last scheduled audit chain verification found the chain intact, 0 if broken or it could not run",
+            audit_intact.clone(),
+        );
+        let audit_events = Family::<Labels, Gauge>::default();
+        registry.register("audit_chain_events", "Audit events walked by the last verification", audit_events.clone());
+        let audit_verified_at = Family::<Labels, Gauge>::default();
+        registry.register(
+            "audit_chain_last_verification_timestamp_seconds",
+            "When the last audit chain verification started (Unix time)",
+            audit_verified_at.clone(),
+        );
+        Self {
+            registry,
+            vcs_calls,
+            vcs_seconds,
+            webhooks,
+            jobs,
+            oldest_job_seconds,
+            deliveries,
+            audit_intact,
+            audit_events,
+            audit_verified_at,
+        }
     }
 
     pub fn vcs_call(&self, host: &str, operation: &str, outcome: &str, took: Duration) {
@@ -89,6 +119,16 @@ impl Metrics {
     /// `outcome`: accepted, duplicate, bad_signature, wrong_repository, bad_request, ping.
     pub fn webhook(&self, outcome: &str) {
         self.webhooks.get_or_create(&labels(&[("outcome", outcome)])).inc();
+    }
+
+    /// Records the outcome of a scheduled audit chain verification.
+    pub fn audit_verification(&self, last: &crate::audit::monitor::LastVerification) {
+        let none = Labels::new();
+        self.audit_intact.get_or_create(&none).set(i64::from(last.intact()));
+        if let Ok(v) = &last.outcome {
+            self.audit_events.get_or_create(&none).set(v.events);
+        }
+        self.audit_verified_at.get_or_create(&none).set(last.at_ms / 1000);
     }
 
     /// Reads the queue from the database and renders everything.

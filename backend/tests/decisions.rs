@@ -118,7 +118,9 @@ async fn the_last_needed_approval_approves_and_merges_and_four_eyes_hold() {
             serde_json::from_slice(&std::fs::read(s.git.path().join(".git/infradesk/pulls.json")).unwrap()).unwrap();
         let comments = pulls["pulls"][0]["comments"].as_array().unwrap();
         let summary = comments.last().unwrap().as_str().unwrap();
-        assert!(summary.starts_with("Approved in Infradesk (revision 1) by sam, riley; merging.\n\n<!-- infradesk:job:"));
+        assert!(
+            summary.starts_with("Approved in Infradesk (revision 1) by sam, riley; merging.\n\n<!-- infradesk:job:")
+        );
         let trail = events(&db, n).await;
         assert!(
             trail.ends_with(&[

@@ -23,6 +23,8 @@ use crate::telemetry;
 
 #[path = "cli_render.rs"]
 mod render;
+#[path = "cli_seed.rs"]
+pub mod seed;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -62,6 +64,8 @@ enum Command {
     /// and print the module call Infradesk would commit, with its path (for SREs' own CI).
     #[command(after_help = render::VALUES_HELP)]
     Render(render::RenderArgs),
+    /// Fill the database with N realistic requests and their audit trail (for benchmarks).
+    Seed(seed::SeedArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,6 +123,20 @@ enum TeamCommand {
 enum AuditCommand {
     /// Walk the hash chain and report the first broken link.
     Verify,
+    /// Check an export (CSV or JSON Lines) without the database: every hash, every link
+    /// between consecutive events; prints the newest event's hash to compare with a published
+    /// head (docs/AUDIT.md).
+    VerifyExport {
+        file: PathBuf,
+        /// The export is of a filtered view: events may be skipped (links are checked where
+        /// two records are consecutive events). Without it a skipped event is reported.
+        #[arg(long)]
+        filtered: bool,
+        /// A published head, `<seq>:<hash>`: the export's event with that number must have
+        /// that hash.
+        #[arg(long)]
+        anchor: Option<String>,
+    },
 }
 
 fn operator_name() -> String {
@@ -155,8 +173,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user(&config, clock.as_ref(), cmd).await?,
         Command::Team(cmd) => team(&config, clock.as_ref(), cmd).await?,
         Command::Audit(AuditCommand::Verify) => return audit_verify(&config).await,
+        Command::Audit(AuditCommand::VerifyExport { file, filtered, anchor }) => {
+            return audit_verify_export(&file, filtered, anchor.as_deref());
+        }
         Command::Catalog(CatalogCommand::Check { dir }) => return Ok(catalog_check(&config, &dir)),
         Command::Render(args) => return render::run(&config, args, operator_name()),
+        Command::Seed(args) => seed::run(&config, clock.as_ref(), args).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -272,6 +294,19 @@ async fn audit_verify(config: &Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn audit_verify_export(file: &std::path::Path, filtered: bool, anchor: Option<&str>) -> anyhow::Result<ExitCode> {
+    use backend::audit::offline::{self, Expect};
+    let expect = if filtered { Expect::Filtered } else { Expect::Complete };
+    let anchor = match anchor.map(|a| a.split_once(':').map(|(s, h)| (s.trim().parse::<i64>(), h.trim()))) {
+        None => None,
+        Some(Some((Ok(seq), hash))) if hash.len() == 64 => Some((seq, hash.to_owned())),
+        Some(_) => bail!("--anchor must be <seq>:<64 hex digits>, e.g. 1234:0a9a2c…"),
+    };
+    let check = offline::verify_file(file, expect, anchor).with_context(|| format!("checking {}", file.display()))?;
+    println!("{}", check.summary());
+    Ok(if check.broken.is_none() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Environments come from the configuration, so per-environment rules naming an unknown

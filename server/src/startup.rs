@@ -118,6 +118,7 @@ impl Application {
             routing: config.routing.clone(),
             plan_check: config.github.as_ref().is_some_and(|g| g.require_green_checks),
         });
+        let verification = backend::audit::monitor::VerificationStatus::default();
         let state = AppState {
             db: db.clone(),
             clock: clock.clone(),
@@ -127,6 +128,7 @@ impl Application {
             catalog: catalog.clone(),
             settings,
             outbox: worker.waker(),
+            audit: verification.clone(),
         };
         let reload_on_hangup = spawn_reload_on_hangup(catalog, db.clone(), clock.clone());
         let limiter = Arc::new(LoginLimiter::new(&config.login_rate_limit, clock.clone()));
@@ -141,6 +143,7 @@ impl Application {
                 })
             })
         });
+        let audit_metrics = metrics.clone();
         let extras = web::Extras { limiter: limiter.clone(), metrics, webhooks };
         let router = web::router(&config, state, store.clone(), extras);
 
@@ -161,7 +164,9 @@ impl Application {
                 }
                 let keep = backend::webhooks::KEEP_PROCESSED_MS;
                 match backend::webhooks::prune(&prune_db, prune_clock.now_ms(), keep).await {
-                    Ok(n) if n > 0 => tracing::debug!(deleted = n, "processed webhook deliveries older than a week removed"),
+                    Ok(n) if n > 0 => {
+                        tracing::debug!(deleted = n, "processed webhook deliveries older than a week removed")
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not remove old webhook deliveries"),
                 }
@@ -169,6 +174,9 @@ impl Application {
         })];
         background.extend(reload_on_hangup);
         background.push(tokio::spawn(process_deliveries(db.clone(), clock.clone(), deliveries)));
+        let every = Duration::from_secs(config.audit.verify_interval_minutes.saturating_mul(60));
+        let verify = verify_audit_chain(db.clone(), clock.clone(), verification, audit_metrics, every);
+        background.push(tokio::spawn(verify));
         let base = worker.config().base_branch.clone();
         background.push(tokio::spawn(reconcile_pull_requests(db.clone(), clock.clone(), worker.vcs().clone(), base)));
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);
@@ -228,6 +236,26 @@ async fn reconcile_pull_requests(db: Db, clock: SharedClock, vcs: Arc<dyn backen
             Ok(r) => tracing::debug!(checked = r.checked, changed = r.changed, "reconciled pull requests"),
             Err(e) => tracing::error!(error = %e, "reconciling pull requests failed"),
         }
+    }
+}
+
+/// Walks the audit chain at start and then `every` after each walk (zero: at start only), keeping the
+/// last result for the admin page and /metrics; a broken chain is logged at error level.
+async fn verify_audit_chain(
+    db: Db,
+    clock: SharedClock,
+    status: backend::audit::monitor::VerificationStatus,
+    metrics: Arc<backend::metrics::Metrics>,
+    every: Duration,
+) {
+    loop {
+        let last = status.run(&db, clock.now_ms()).await;
+        metrics.audit_verification(&last);
+        if every.is_zero() {
+            return;
+        }
+        // Counted from the end of a walk, so a slow one never overlaps the next.
+        tokio::time::sleep(every).await;
     }
 }
 

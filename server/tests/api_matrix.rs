@@ -74,12 +74,16 @@ async fn every_page_and_action_answers_each_role_exactly() {
         submit_and_open(&app, "cache-db", 2).await;
 
         // Pages: (path, expected per role in ROLES order; 303 = to the sign-in page).
-        let pages: [(&str, [u16; 7]); 5] = [
+        let pages: [(&str, [u16; 7]); 8] = [
             ("/requests/1", [200, 200, 404, 200, 200, 200, 303]),
             ("/requests/1/edit", [200, 200, 404, 404, 404, 404, 303]),
             ("/queue", [403, 403, 403, 200, 200, 403, 303]),
             ("/admin", [403, 403, 403, 403, 403, 200, 303]),
             ("/requests?scope=all", [200, 200, 200, 200, 200, 200, 303]),
+            // The audit trail and its exports: reviewers and admins.
+            ("/audit?request=1", [403, 403, 403, 200, 200, 200, 303]),
+            ("/audit/export.csv?request=1", [403, 403, 403, 200, 200, 200, 303]),
+            ("/audit/export.jsonl", [403, 403, 403, 200, 200, 200, 303]),
         ];
         for (path, expected) in pages {
             for (role, want) in ROLES.iter().zip(expected) {

@@ -1,4 +1,5 @@
-//! The admin overview: the pull request queue, users and teams. Changes are made with the `infradesk user` and
+//! The admin overview: the audit chain's last scheduled verification and current head, the pull
+//! request queue, users and teams. Changes are made with the `infradesk user` and
 //! `infradesk team` commands, which are audited like everything else.
 
 use domain::identity::{TeamSummary, UserSummary};
@@ -15,6 +16,29 @@ pub struct AdminOverview {
     pub users: Vec<UserSummary>,
     pub teams: Vec<TeamSummary>,
     pub jobs: Vec<JobRow>,
+    pub audit: AuditChain,
+}
+
+/// The audit chain as the admin page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditChain {
+    /// The stored head now: `(seq, hash)`.
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// The last scheduled verification; `None` until the first one has finished.
+    pub last: Option<ChainCheck>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainCheck {
+    pub at_ms: i64,
+    pub took_ms: i64,
+    /// `None`: the walk could not run (the database did not answer; the log says more).
+    pub events: Option<i64>,
+    /// The head the walk checked up to.
+    pub head_seq: i64,
+    /// The first broken link: `(seq, reason)`.
+    pub broken: Option<(i64, String)>,
 }
 
 /// A pending or failed outbox job (opening or closing a pull request).
@@ -52,7 +76,15 @@ pub async fn load_admin_overview() -> Result<AdminOverview, AppError> {
             last_error: j.last_error,
         })
         .collect();
-    Ok(AdminOverview { users, teams, jobs })
+    let (head_seq, head_hash) = backend::audit::head(&state.db).await.map_err(AppError::internal)?;
+    let last = state.audit.last().map(|l| ChainCheck {
+        at_ms: l.at_ms,
+        took_ms: l.took_ms,
+        events: l.outcome.as_ref().ok().map(|v| v.events),
+        head_seq: l.outcome.as_ref().map_or(0, |v| v.head_seq),
+        broken: l.outcome.as_ref().ok().and_then(|v| v.broken.as_ref()).map(|b| (b.seq, b.reason.clone())),
+    });
+    Ok(AdminOverview { users, teams, jobs, audit: AuditChain { head_seq, head_hash, last } })
 }
 
 #[component]
@@ -79,12 +111,52 @@ fn AdminBody() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
-                        Ok(o) => view! { <JobsTable jobs=o.jobs /> <UsersTable users=o.users /> <TeamsTable teams=o.teams /> }.into_any(),
+                        Ok(o) => view! { <AuditChainPanel chain=o.audit /> <JobsTable jobs=o.jobs /> <UsersTable users=o.users /> <TeamsTable teams=o.teams /> }.into_any(),
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                     }
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// The audit chain: the last scheduled verification and the head to publish as an anchor.
+#[component]
+fn AuditChainPanel(chain: AuditChain) -> impl IntoView {
+    let result = match &chain.last {
+        None => view! {
+            <dd data-testid="audit-verification">"Not finished yet: the server verifies the chain at start and then on a schedule (" <code>"audit.verify_interval_minutes"</code> ")."</dd>
+        }.into_any(),
+        Some(c) => {
+            let took = if c.took_ms < 1000 { format!("{} ms", c.took_ms) } else { format!("{:.1} s", c.took_ms as f64 / 1000.0) };
+            let when = format!("{}, took {took}", crate::pages::format_time(c.at_ms));
+            let outcome = match (&c.events, &c.broken) {
+                (None, _) => view! { <strong class="chain-broken">"could not run"</strong> " — the database did not answer; the server log has the reason." }.into_any(),
+                (Some(events), None) => view! {
+                    <strong class="chain-ok">"intact"</strong> " — " {*events} " events link up to event " {c.head_seq} "."
+                }.into_any(),
+                (Some(_), Some((seq, reason))) => view! {
+                    <strong class="chain-broken">"BROKEN at event " {*seq}</strong> ": " {reason.clone()}
+                    ". The trail was altered outside Infradesk: keep the database as it is and compare it with a backup and the published head."
+                }.into_any(),
+            };
+            view! { <dd data-testid="audit-verification">{when} <br /> {outcome}</dd> }.into_any()
+        }
+    };
+    view! {
+        <h2 id="audit">"Audit trail"</h2>
+        <dl class="facts" data-testid="audit-chain">
+            <dt>"Last verification"</dt>
+            {result}
+            <dt>"Current head"</dt>
+            <dd data-testid="audit-head">"event " {chain.head_seq} ", hash " <code class="hash">{chain.head_hash}</code></dd>
+        </dl>
+        <p class="muted">
+            "Publish the current head (event number and hash) somewhere outside Infradesk from time to time — a ticket, a chat channel, a signed e-mail — as an anchor: "
+            "a trail rewritten by someone with database access no longer passes through a published hash. "
+            "Check an export against it with " <code>"infradesk audit verify-export --anchor <seq>:<hash> <file>"</code> ". "
+            <a href="/audit">"Open the audit trail"</a>
+        </p>
     }
 }
 

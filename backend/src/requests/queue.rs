@@ -1,5 +1,8 @@
 //! The approval queue: requests in review routed to any of the reviewer's teams, oldest first,
-//! with keyset pages. An indexed join over `request_routes`.
+//! with keyset pages. The requests in review are walked in queue order through an index
+//! (`requests_review_order`, or the environment's or module's one when filtered: migration
+//! 0006), each checked against `request_routes` by its primary key, so a page costs about its
+//! own rows however many requests there are (docs/BENCHMARKS.md).
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -73,7 +76,8 @@ pub async fn queue(db: &Db, q: &QueueQuery) -> Result<QueuePage, DbError> {
     }
     if q.after.is_some() {
         let (a, b) = (next(), next());
-        sql.push_str(&format!(" AND (r.created_at_ms > {a} OR (r.created_at_ms = {a} AND r.id > {b}))"));
+        // A row value, so both databases start the page inside the index (an OR would not).
+        sql.push_str(&format!(" AND (r.created_at_ms, r.id) > ({a}, {b})"));
     }
     sql.push_str(&format!(" ORDER BY r.created_at_ms, r.id LIMIT {}", next()));
     let mut query = sqlx::query(&sql);

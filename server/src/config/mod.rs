@@ -50,6 +50,15 @@ pub struct FileConfig {
     pub catalog: CatalogConfig,
     pub routing: RoutingConfig,
     pub environments: Vec<EnvironmentConfig>,
+    pub audit: AuditConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The server walks the audit hash chain at start and then every this many minutes
+    /// (0: at start only). The admin page and /metrics show the last result.
+    pub verify_interval_minutes: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -200,6 +209,7 @@ impl Default for FileConfig {
                 }],
             },
             environments: Vec::new(),
+            audit: AuditConfig { verify_interval_minutes: 60 },
         }
     }
 }
@@ -221,6 +231,7 @@ pub struct Config {
     pub catalog: CatalogConfig,
     pub routing: Routing,
     pub environments: Vec<EnvironmentConfig>,
+    pub audit: AuditConfig,
     /// Where the configuration came from, for the log and the audit trail.
     pub source: String,
 }

@@ -152,6 +152,7 @@ pub(super) fn validate(raw: FileConfig, source: String, secrets: &Secrets) -> Re
         catalog: raw.catalog,
         routing,
         environments: raw.environments,
+        audit: raw.audit,
         source,
     })
 }

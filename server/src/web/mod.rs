@@ -3,6 +3,7 @@
 //! id layers. Layer order (outermost first): request id → trace → panic page → origin
 //! check → body limit → timeout → sessions → request context (who is signed in) → routes.
 
+pub mod audit_export;
 pub mod auth;
 pub mod context;
 pub mod decide;
@@ -118,6 +119,8 @@ pub fn router(config: &Config, app_state: AppState, store: DbSessionStore, extra
         .route("/requests/{number}/accept-outside-change", post(outside::accept))
         .route("/admin/catalog/reload", post(requests::reload_catalog))
         .route("/admin/jobs/{id}/retry", post(jobs::retry_job))
+        .route("/audit/export.csv", get(audit_export::csv))
+        .route("/audit/export.jsonl", get(audit_export::jsonl))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -1,5 +1,14 @@
 //! The audit writer. Every change in Infradesk is recorded by calling [`append`] inside the
 //! same transaction as the change, so either both are stored or neither is.
+//!
+//! Readers: [`search`] (the audit page's filters and keyset pages), [`export`] (CSV and JSON
+//! Lines, streamed page by page), [`offline`] (checking an export without the database) and
+//! [`monitor`] (the server's scheduled [`verify`] and its last result).
+
+pub mod export;
+pub mod monitor;
+pub mod offline;
+pub mod search;
 
 use domain::audit::{Actor, AuditEvent, ChainBreak, GENESIS_HASH, canonical_bytes, canonical_details, chain_hash};
 use sqlx::{Any, AnyConnection, Row, Transaction};
@@ -93,20 +102,22 @@ pub async fn record(db: &Db, at_ms: i64, entry: Entry<'_>) -> Result<AuditEvent,
     Ok(event)
 }
 
-fn event_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEvent, sqlx::Error> {
+/// A row selected as [`EVENT_COLUMNS`], by position (exports read millions).
+pub(crate) fn event_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEvent, sqlx::Error> {
     Ok(AuditEvent {
-        seq: row.try_get("seq")?,
-        at_ms: row.try_get("at_ms")?,
-        actor: row.try_get("actor")?,
-        action: row.try_get("action")?,
-        subject: row.try_get("subject")?,
-        details: row.try_get("details")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
+        seq: row.try_get(0)?,
+        at_ms: row.try_get(1)?,
+        actor: row.try_get(2)?,
+        action: row.try_get(3)?,
+        subject: row.try_get(4)?,
+        details: row.try_get(5)?,
+        prev_hash: row.try_get(6)?,
+        hash: row.try_get(7)?,
     })
 }
 
-const EVENT_COLUMNS: &str = "seq, at_ms, actor, action, subject, details, prev_hash, hash";
+/// The columns of an event, in the order [`event_from_row`] reads them.
+pub(crate) const EVENT_COLUMNS: &str = "seq, at_ms, actor, action, subject, details, prev_hash, hash";
 
 /// The most recent events, newest first (`before` = a seq to page from).
 pub async fn recent(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<AuditEvent>, DbError> {
@@ -137,20 +148,34 @@ pub struct Verification {
     pub broken: Option<ChainBreak>,
 }
 
+/// The chain's current end as stored in `audit_head`: `(seq, hash)`; `(0, 64 zeros)` before
+/// the first event. This is the value to publish elsewhere as an anchor.
+pub async fn head(db: &Db) -> Result<(i64, String), DbError> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.pool()).await?;
+    Ok((row.try_get("seq")?, row.try_get("hash")?))
+}
+
 /// Walks the chain in pages from the first event, then checks that its end is the stored
 /// head, so edits, deletions, insertions, reorders and a cut-off tail are all reported.
+///
+/// The head is read first and the walk stops there, so events appended while it runs (the
+/// server keeps writing during its scheduled verification) are left for the next run
+/// instead of being mistaken for a chain that runs past its head.
 pub async fn verify(db: &Db) -> Result<Verification, DbError> {
     const PAGE: i64 = 5_000;
+    let (head_seq, head_hash) = head(db).await?;
     let mut tail = (0_i64, GENESIS_HASH.to_owned());
     let mut count = 0_i64;
     let mut broken = None;
     loop {
-        let rows =
-            sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"))
-                .bind(tail.0)
-                .bind(PAGE)
-                .fetch_all(db.pool())
-                .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(tail.0)
+        .bind(head_seq)
+        .bind(PAGE)
+        .fetch_all(db.pool())
+        .await?;
         let events = rows.iter().map(event_from_row).collect::<Result<Vec<_>, _>>()?;
         count += i64::try_from(events.len()).unwrap_or(i64::MAX);
         match domain::audit::verify_run(tail.clone(), &events) {
@@ -164,9 +189,6 @@ pub async fn verify(db: &Db) -> Result<Verification, DbError> {
             break;
         }
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.pool()).await?;
-    let head_seq: i64 = head.try_get("seq")?;
-    let head_hash: String = head.try_get("hash")?;
     if broken.is_none() && (tail.0, tail.1.as_str()) != (head_seq, head_hash.as_str()) {
         broken = Some(ChainBreak {
             seq: tail.0 + 1,
@@ -175,6 +197,24 @@ pub async fn verify(db: &Db) -> Result<Verification, DbError> {
                 tail.0
             ),
         });
+    }
+    if broken.is_none() {
+        // An event past the head that the head never moved to was not written by `append`.
+        let beyond = sqlx::query("SELECT MIN(seq) AS seq FROM audit_events WHERE seq > $1")
+            .bind(head_seq)
+            .fetch_one(db.pool())
+            .await?
+            .try_get::<Option<i64>, _>("seq")?;
+        if let Some(seq) = beyond
+            && head(db).await?.0 < seq
+        {
+            broken = Some(ChainBreak {
+                seq,
+                reason: format!(
+                    "event {seq} lies beyond the stored head (event {head_seq}): it was not appended by Infradesk"
+                ),
+            });
+        }
     }
     Ok(Verification { events: count, head_seq, head_hash, broken })
 }
