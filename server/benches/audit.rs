@@ -30,6 +30,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use domain::audit::{AuditEvent, canonical_details};
 
+/// A request event's (request, team, environment, module) indexes, for `audit_request_scope`.
+type Scope = (i64, usize, usize, usize);
+
 const TEAMS: usize = 40;
 const USERS: usize = 500;
 const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "prod"];
@@ -254,7 +257,7 @@ async fn fill(url: &str, target: i64) -> anyhow::Result<()> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ u64::try_from(seq).unwrap_or(0));
     // Requests are numbered from the event number so that appending continues them.
     let mut request = seq / 10;
-    let mut pending: Vec<(AuditEvent, Option<(i64, usize, usize, usize)>)> = Vec::new();
+    let mut pending: Vec<(AuditEvent, Option<Scope>)> = Vec::new();
     let mut left_in_request = 0;
     let mut scope = (0, 0, 0);
     while seq < target {
@@ -308,7 +311,7 @@ async fn fill(url: &str, target: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn write(db: &backend::Db, events: &[(AuditEvent, Option<(i64, usize, usize, usize)>)]) -> anyhow::Result<()> {
+async fn write(db: &backend::Db, events: &[(AuditEvent, Option<Scope>)]) -> anyhow::Result<()> {
     let mut tx = db.begin_write().await?;
     for chunk in events.chunks(500) {
         let mut sql = String::from(
