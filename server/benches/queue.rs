@@ -60,6 +60,13 @@ async fn run(scale: u64, timed: usize, warm_up: usize) -> anyhow::Result<()> {
     let dba = support::signed_in(&address, "dba").await?;
     // The second page starts after the first page's last row, as its "Next page" link does.
     let first = backend::requests::queue(&app.db, &Page::new("sre", None, None).query()).await?;
+    // The request page of a seeded request loads (its revision, review, pull request, timeline).
+    if let Some(item) = first.items.first() {
+        let page = sre.get(format!("{address}/requests/{}", item.number)).send().await?;
+        ensure!(page.status() == 200, "GET /requests/{} answered {}", item.number, page.status());
+        let body = page.text().await?;
+        ensure!(body.contains(&item.instance_name), "the page of #{} does not show its name:\n{body}", item.number);
+    }
     let pages = [
         Page::new("sre", None, None),
         Page { after: first.next_after, ..Page::new("sre", None, None) },

@@ -76,7 +76,8 @@ pub async fn queue(db: &Db, q: &QueueQuery) -> Result<QueuePage, DbError> {
     }
     if q.after.is_some() {
         let (a, b) = (next(), next());
-        // A row value, so both databases start the page inside the index (an OR would not).
+        // A row value: PostgreSQL starts the page inside the index with it, but reads from the
+        // oldest request in review and filters with the equivalent OR (SQLite manages both).
         sql.push_str(&format!(" AND (r.created_at_ms, r.id) > ({a}, {b})"));
     }
     sql.push_str(&format!(" ORDER BY r.created_at_ms, r.id LIMIT {}", next()));
