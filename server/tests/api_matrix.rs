@@ -6,70 +6,18 @@
 
 mod common;
 
-use std::time::Duration;
-
-use backend::accounts::{self, NewUser};
-use common::forms::*;
+use common::roles::*;
 use common::*;
-use secrecy::SecretString;
-
-/// requester, other member of the requesting team, member of another team, reviewer of the
-/// routed team (sre), reviewer of another team (dba), admin, signed out (None).
-const ROLES: [Option<&str>; 7] =
-    [Some("dev"), Some("dev2"), Some("olga"), Some("sre"), Some("dba"), Some("admin"), None];
-
-async fn as_role(app: &TestApp, role: Option<&str>) {
-    app.logout().await;
-    if let Some(login) = role {
-        app.sign_in(login).await;
-    }
-}
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     app.count_rows(sql, None).await
 }
 
-async fn submit_and_open(app: &TestApp, name: &str, number: i64) {
-    as_role(app, Some("dev")).await;
-    let key = form_key(&app.get(&format!("/requests/new/{MODULE}")).await.body);
-    app.post_form(&format!("/requests/new/{MODULE}"), &valid_form(&key, name)).await;
-    for _ in 0..100 {
-        let row: (String,) = sqlx::query_as("SELECT status FROM requests WHERE id = $1")
-            .bind(number)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-        if row.0 == "in_review" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("request #{number} never reached review");
-}
-
-async fn version(app: &TestApp, n: i64) -> String {
-    let row: (i64,) =
-        sqlx::query_as("SELECT version FROM requests WHERE id = $1").bind(n).fetch_one(app.db.pool()).await.unwrap();
-    row.0.to_string()
-}
-
 #[tokio::test]
 async fn every_page_and_action_answers_each_role_exactly() {
     for dialect in dialects() {
-        // Many sign-ins from one address: lift the sign-in rate limit for this test.
-        let limits =
-            [("INFRADESK_LOGIN_RATE_LIMIT__BURST", "100000"), ("INFRADESK_LOGIN_RATE_LIMIT__PER_MINUTE", "100000")];
-        let app = spawn_demo_app_with(dialect, &limits).await;
-        // A member of a team that is neither the requesting team nor a reviewing one.
-        let olga = NewUser {
-            login: "olga".into(),
-            name: "Olga Other".into(),
-            password: SecretString::from(server::demo::DEMO_PASSWORD),
-            github_login: None,
-            is_admin: false,
-        };
-        accounts::create_user(&app.db, &domain::audit::Actor::Cli("test".into()), 0, olga).await.unwrap();
-        accounts::add_member(&app.db, &domain::audit::Actor::Cli("test".into()), 0, "checkout", "olga").await.unwrap();
+        let app = spawn_demo_app_with(dialect, &NO_LOGIN_LIMIT).await;
+        add_olga(&app).await;
         submit_and_open(&app, "orders-db", 1).await;
         submit_and_open(&app, "cache-db", 2).await;
 
