@@ -20,6 +20,7 @@ impl TestDb {
         let url = format!("sqlite://{}/test.db", dir.path().display());
         let db = Db::connect(&url, &DbOptions::default()).await.expect("open sqlite");
         db.migrate().await.expect("migrate sqlite");
+        crate::requests::queue_rows::run_maintenance(&db).await.expect("maintenance");
         TestDb { db, url, _dir: Some(dir), pg_admin: None }
     }
 
@@ -36,6 +37,7 @@ impl TestDb {
         let db =
             Db::connect(&url, &DbOptions { max_connections: 5, ..DbOptions::default() }).await.expect("open postgres");
         db.migrate().await.expect("migrate postgres");
+        crate::requests::queue_rows::run_maintenance(&db).await.expect("maintenance");
         Some(TestDb { db, url, _dir: None, pg_admin: Some((admin_url, name)) })
     }
 

@@ -168,6 +168,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             let db = startup::open_database(&config).await?;
             db.migrate().await?;
+            backend::requests::queue_rows::run_maintenance(&db).await?;
             println!("database is up to date");
         }
         Command::User(cmd) => user(&config, clock.as_ref(), cmd).await?,
@@ -186,6 +187,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn migrated_db(config: &Config) -> anyhow::Result<backend::Db> {
     let db = startup::open_database(config).await?;
     db.migrate().await?;
+    backend::requests::queue_rows::run_maintenance(&db).await?;
     Ok(db)
 }
 

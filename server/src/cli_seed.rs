@@ -31,6 +31,7 @@ pub async fn run(config: &Config, clock: &dyn Clock, args: SeedArgs) -> anyhow::
     let started = Instant::now();
     let db = startup::open_database(config).await?;
     db.migrate().await.context("migrating the database")?;
+    backend::requests::queue_rows::run_maintenance(&db).await.context("rebuilding after migrating")?;
     let options = Options { append: args.append, seed: args.seed, ..Options::new(args.scale, clock.now_ms()) };
     println!("seeding {} request(s) into {}", args.scale, crate::config::redact_url(&config.database.url));
 
@@ -55,13 +56,13 @@ pub async fn run(config: &Config, clock: &dyn Clock, args: SeedArgs) -> anyhow::
 
     let statuses: Vec<String> = report.statuses.iter().map(|(s, n)| format!("{s} {n}")).collect();
     println!(
-        "seeded {} requests (#{}–#{}) with {} revisions, {} routes, {} pull requests, {} approvals, \
+        "seeded {} requests (#{}–#{}) with {} revisions, {} queued for review, {} pull requests, {} approvals, \
          {} comments, {} outbox jobs",
         report.requests,
         report.numbers.0,
         report.numbers.1,
         report.revisions,
-        report.routes,
+        report.queued,
         report.pull_requests,
         report.approvals,
         report.comments,

@@ -43,6 +43,7 @@ impl Application {
     pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
         let db = open_database(&config).await?;
         db.migrate().await.context("migrating the database")?;
+        backend::requests::queue_rows::run_maintenance(&db).await.context("rebuilding after migrating")?;
         tracing::info!(database = %crate::config::redact_url(&config.database.url), "database ready");
 
         audit::record(

@@ -81,6 +81,7 @@ pub async fn apply(
         .bind(change.number)
         .execute(&mut **tx)
         .await?;
+    super::queue_rows::refresh(tx, change.number).await?;
     let mut details = json!({ "from": from.as_str(), "to": transition.to.as_str() });
     if transition.merged_without_approval {
         details["merged_without_approval"] = json!(true);

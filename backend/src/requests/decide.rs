@@ -297,6 +297,7 @@ async fn decide_in(
                     .bind(d.number)
                     .execute(&mut **tx)
                     .await?;
+                super::queue_rows::refresh(tx, d.number).await?;
                 let entry = Entry { actor: &actor, action: "request.approval_recorded", subject: &subject, details };
                 audit::append(tx, db.dialect(), now_ms, entry).await?;
                 Ok(Decided::ApprovalRecorded(counted))

@@ -113,7 +113,7 @@ pub async fn edit(db: &Db, now_ms: i64, e: Edit<'_>) -> Result<i64, EditError> {
             .execute(&mut *tx)
             .await?;
         outbox::enqueue(&mut tx, now_ms, e.number, JobKind::UpdatePr).await?;
-        super::routes::replace(&mut tx, e.number, &e.routing).await?;
+        super::queue_rows::refresh(&mut tx, e.number).await?;
         Ok(next)
     }
     .await;

@@ -61,6 +61,7 @@ pub async fn github_review(
             .bind(user_id)
             .execute(&mut **tx)
             .await?;
+        super::queue_rows::refresh(tx, number).await?;
         return Ok(GitHubReview::Dismissed);
     }
     if !state.eq_ignore_ascii_case("approved") {
@@ -102,5 +103,6 @@ pub async fn github_review(
         outbox::enqueue(tx, now_ms, number, JobKind::MergePr).await?;
         return Ok(GitHubReview::Approved);
     }
+    super::queue_rows::refresh(tx, number).await?;
     Ok(GitHubReview::Recorded { counted: counted.counted() })
 }

@@ -19,8 +19,9 @@ mod github_review;
 mod outside;
 mod query;
 mod queue;
+mod queue_counts;
+pub mod queue_rows;
 mod review;
-mod routes;
 mod submit;
 
 pub use cancel::cancel;
@@ -31,7 +32,8 @@ pub use outside::{OutsideError, accept_outside_change, rerender};
 pub use query::{
     ListQuery, Page, RequestDetail, RequestSummary, Revision, Scope, get, list, revision_content, user_team_ids,
 };
-pub use queue::{QueueItem, QueuePage, QueueQuery, queue};
+pub use queue::{QueueItem, QueuePage, QueueQuery, QueueStatus, queue};
+pub use queue_counts::{QueueCounts, queue_counts};
 pub use review::{ReviewComment, ReviewState, review_state};
 pub use submit::submit;
 

@@ -193,7 +193,6 @@ async fn store(
         other => RequestError::Render(format!("cannot ask for the pull request: {other}")),
     })?;
     outbox::enqueue(tx, now_ms, number, JobKind::OpenPr).await?;
-    super::routes::replace(tx, number, &req.routing).await?;
     Ok(Stored::Created(number))
 }
 

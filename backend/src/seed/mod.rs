@@ -1,7 +1,7 @@
 //! Seeding a database with realistic history at scale (`infradesk seed --scale N`), for the
 //! benchmarks: N requests spread over the teams, environments and catalog modules, each with
 //! what the application itself would have stored — revisions (forms checked, routed and
-//! rendered by the real code, see `templates.rs`), module versions, routes, the pull request,
+//! rendered by the real code, see `templates.rs`), module versions, the pull request,
 //! approvals, the conversation, the outbox jobs — and about ten audit events per request on
 //! average (sign-ins, submitted, pull request opened, comments, changes requested, edits,
 //! approvals, merged …), appended to the hash chain from the current `audit_head` so that
@@ -84,7 +84,8 @@ pub struct Report {
     /// Numbers of the first and last request added.
     pub numbers: (i64, i64),
     pub revisions: u64,
-    pub routes: u64,
+    /// Rows of the approval queue (open requests × teams still needing approvals).
+    pub queued: u64,
     pub pull_requests: u64,
     pub approvals: u64,
     pub comments: u64,
@@ -241,7 +242,6 @@ fn count(report: &mut Report, rows: &Rows) {
     let n = |len: usize| len as u64;
     report.requests += n(rows.requests.len());
     report.revisions += n(rows.revisions.len());
-    report.routes += n(rows.routes.len());
     report.pull_requests += n(rows.pulls.len());
     report.approvals += n(rows.approvals.len());
     report.comments += n(rows.comments.len());
@@ -251,7 +251,6 @@ fn count(report: &mut Report, rows: &Rows) {
 fn append(to: &mut Rows, from: Rows) {
     to.requests.extend(from.requests);
     to.revisions.extend(from.revisions);
-    to.routes.extend(from.routes);
     to.pulls.extend(from.pulls);
     to.approvals.extend(from.approvals);
     to.comments.extend(from.comments);
@@ -274,6 +273,11 @@ async fn flush(
         sqlx::query("PRAGMA cache_size = -262144").execute(&mut *tx).await?;
     }
     rows.write(&mut tx, db.dialect()).await?;
+    // The approval queue's rows, computed by the code the services use.
+    let open = crate::requests::queue_rows::OPEN.map(|s| s.as_str());
+    for r in rows.requests.iter().filter(|r| open.contains(&r.status)) {
+        report.queued += crate::requests::queue_rows::refresh(&mut tx, r.id).await?;
+    }
     report.head_seq = chain::append_all(&mut tx, db.dialect(), ready).await?;
     tx.commit().await?;
     report.events += ready.len() as u64;

@@ -126,7 +126,7 @@ impl Plot<'_> {
                 created_at_ms: created,
                 updated_at_ms: created,
             });
-            return Ok(finish(s, team, requester, &instance, &m.id, &env.name, &routing, 1, rng));
+            return Ok(finish(s, team, requester, &instance, &m.id, &env.name, 1, rng));
         }
 
         // The worker opens the pull request.
@@ -160,7 +160,7 @@ impl Plot<'_> {
             } else {
                 merge(&mut s, rng, asked);
             }
-            return Ok(finish(s, team, requester, &instance, &m.id, &env.name, &routing, rev, rng));
+            return Ok(finish(s, team, requester, &instance, &m.id, &env.name, rev, rng));
         }
 
         let routes: Vec<(String, u32)> = routing
@@ -206,7 +206,7 @@ impl Plot<'_> {
             let reason = *rng.pick(CANCEL_REASONS);
             s.change(Event::Cancelled, Role::Requester, &requester_actor, json!({ "reason": reason }));
             close(&mut s, rng);
-            return Ok(finish(s, team, requester, &instance, &m.id, &env.name, &routing, rev, rng));
+            return Ok(finish(s, team, requester, &instance, &m.id, &env.name, rev, rng));
         }
 
         // Changes requested, and an edit for each (the last may still be awaited).
@@ -222,7 +222,7 @@ impl Plot<'_> {
             let details = json!({ "revision": rev, "comment": comment });
             s.change(Event::ChangesRequested, Role::Reviewer, &Actor::User(who.login.clone()), details);
             if open_changes && round + 1 == rounds {
-                return Ok(finish(s, team, requester, &instance, &m.id, &env.name, &routing, rev, rng));
+                return Ok(finish(s, team, requester, &instance, &m.id, &env.name, rev, rng));
             }
             s.wait(rng.exp(3 * HOUR));
             s.sign_in(rng, &requester.login);
@@ -253,7 +253,7 @@ impl Plot<'_> {
             let details = json!({ "revision": rev, "comment": comment });
             s.change(Event::Rejected, Role::Reviewer, &Actor::User(who.login.clone()), details);
             close(&mut s, rng);
-            return Ok(finish(s, team, requester, &instance, &m.id, &env.name, &routing, rev, rng));
+            return Ok(finish(s, team, requester, &instance, &m.id, &env.name, rev, rng));
         }
 
         // Approvals from distinct people; the last one needed approves.
@@ -276,7 +276,7 @@ impl Plot<'_> {
             }
         }
         if given < total {
-            return Ok(finish(s, team, requester, &instance, &m.id, &env.name, &routing, rev, rng));
+            return Ok(finish(s, team, requester, &instance, &m.id, &env.name, rev, rng));
         }
         let asked = s.t;
         if outcome == Outcome::Open(Status::Approved) {
@@ -285,7 +285,7 @@ impl Plot<'_> {
         } else {
             merge(&mut s, rng, asked);
         }
-        Ok(finish(s, team, requester, &instance, &m.id, &env.name, &routing, rev, rng))
+        Ok(finish(s, team, requester, &instance, &m.id, &env.name, rev, rng))
     }
 }
 

@@ -45,12 +45,6 @@ pub(super) struct RevisionRow {
     pub created_at_ms: i64,
 }
 
-pub(super) struct RouteRow {
-    pub request_id: i64,
-    pub team_slug: String,
-    pub approvals: i64,
-}
-
 pub(super) struct PullRow {
     pub request_id: i64,
     pub number: i64,
@@ -99,7 +93,6 @@ pub(super) struct JobRow {
 pub(super) struct Rows {
     pub requests: Vec<RequestRow>,
     pub revisions: Vec<RevisionRow>,
-    pub routes: Vec<RouteRow>,
     pub pulls: Vec<PullRow>,
     pub approvals: Vec<ApprovalRow>,
     pub comments: Vec<CommentRow>,
@@ -155,11 +148,6 @@ impl Rows {
                 .bind(r.justification)
                 .bind(r.author_id)
                 .bind(r.created_at_ms)
-        })
-        .await?;
-        let head = "INSERT INTO request_routes (request_id, team_slug, approvals)";
-        insert(tx, dialect, head, 3, &self.routes, |q, r| {
-            q.bind(r.request_id).bind(r.team_slug.as_str()).bind(r.approvals)
         })
         .await?;
         let head = "INSERT INTO pull_requests (request_id, number, url, branch, rendered_head, head_sha, state, \

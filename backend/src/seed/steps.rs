@@ -1,14 +1,13 @@
 //! The steps of a story that write rows: a revision, a reviewer's words, the merge and close
-//! jobs, and the request row with its routes at the end.
+//! jobs, and the request row at the end.
 
-use std::sync::Arc;
 
 use domain::audit::Actor;
 use domain::request::transition::{Event, Role};
 use serde_json::json;
 
 use super::rng::Rng;
-use super::rows::{RequestRow, RevisionRow, RouteRow};
+use super::rows::{RequestRow, RevisionRow};
 use super::story::{Member, Story, Team};
 use super::templates::Template;
 
@@ -97,7 +96,7 @@ pub(super) fn revision(
     content_hash
 }
 
-/// The request row and routes as the story leaves them.
+/// The request row as the story leaves it.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn finish(
     mut s: Story,
@@ -106,7 +105,6 @@ pub(super) fn finish(
     instance: &str,
     module: &str,
     environment: &str,
-    routing: &Arc<Template>,
     rev: i64,
     rng: &mut Rng,
 ) -> Story {
@@ -126,8 +124,5 @@ pub(super) fn finish(
         created_at_ms: created,
         updated_at_ms: s.updated_at_ms,
     });
-    for r in routing.routing.reviewers.iter().filter(|r| r.approvals > 0) {
-        s.rows.routes.push(RouteRow { request_id: id, team_slug: r.team.clone(), approvals: i64::from(r.approvals) });
-    }
     s
 }

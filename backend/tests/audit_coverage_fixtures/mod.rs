@@ -122,10 +122,12 @@ impl Ledger {
         Self { db: db.clone(), steps: Vec::new() }
     }
 
-    /// Runs `op` as one step, reading every request before and after it.
+    /// Runs `op` as one step, reading every request before and after it (and checking the
+    /// approval queue's rows against a rebuild).
     pub async fn step<T>(&mut self, label: &str, op: impl Future<Output = T>) -> T {
         let (before, from) = (requests(&self.db).await, audit_head(&self.db).await);
         let out = op.await;
+        crate::common::queue_check::assert_same_as_rebuilt(&self.db, label).await;
         let (after, to) = (requests(&self.db).await, audit_head(&self.db).await);
         let events = events(&self.db, from, to).await;
         self.steps.push(Step { label: label.to_owned(), before, after, events });

@@ -2,6 +2,8 @@
 //! `TestDb::all()` provides, label failures with the database, and always clean up.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod queue_check;
+
 use std::future::Future;
 
 use backend::accounts::{self, NewUser};
