@@ -62,6 +62,14 @@ async fn a_routed_reviewer_approves_from_the_queue_and_the_pull_request_is_merge
         app.sign_in("sre").await;
         let queue = app.get("/queue").await.html();
         assert!(queue.contains("/requests/1") && queue.contains("orders-db"), "{queue}");
+        // The filters carry their counts over open requests; this one needs sre, and sre.
+        for shown in ["1 listed.", "Needs me (1)", "in review (1)", "changes requested (0)", "dev (1)", "needs you"] {
+            assert!(queue.contains(shown), "{shown}: {queue}");
+        }
+        let mine = app.get("/queue?mine=1&environment=dev").await.html();
+        assert!(mine.contains("/requests/1") && mine.contains("checked"), "{mine}");
+        let none = app.get("/queue?status=changes_requested&environment=prod").await.html();
+        assert!(none.contains("Nothing matches these filters.") && none.contains("prod (0)"), "{none}");
         let page = app.get("/requests/1").await.html();
         assert!(page.contains("Approve revision 1") && page.contains("sre</strong>: 0 of 1"), "{page}");
         // Rejecting needs a reason; the refusal keeps what was typed.
