@@ -2,12 +2,19 @@
 //! placeholders (SQLite accepts them too); the few dialect differences switch on
 //! [`Dialect`]. Integers are BIGINT/INTEGER and flags are 0/1 integers so that rows decode
 //! the same way from both drivers.
+//!
+//! Reads of millions of rows (audit exports and verification) go through a second, native pool
+//! ([`Db::bulk`]): sqlx's `Any` converts every value of every row, which costs more than the
+//! query itself.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -71,6 +78,31 @@ pub struct Db {
     read: AnyPool,
     write: AnyPool,
     dialect: Dialect,
+    bulk: BulkPool,
+}
+
+/// The native driver's pool for reads of many rows, on the same database as the `Any` pools.
+/// Connected lazily (nothing is opened until the first bulk read) and small: bulk readers
+/// are few (exports, the scheduled verification) and each holds a connection for one page.
+/// On SQLite its connections are read-only.
+#[derive(Clone, Debug)]
+pub enum BulkPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Connections of the bulk pool.
+const BULK_CONNECTIONS: u32 = 4;
+/// Rows the SQLite worker thread may read ahead of the task decoding them (sqlx's default is
+/// 50): fewer hand-offs between the two threads per page.
+const SQLITE_BULK_ROW_BUFFER: usize = 1_024;
+
+fn bulk_pool_options<DB: sqlx::Database>(options: &DbOptions) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(BULK_CONNECTIONS)
+        .min_connections(0)
+        .acquire_timeout(options.acquire_timeout)
+        .idle_timeout(Some(Duration::from_secs(60)))
 }
 
 impl Db {
@@ -93,7 +125,9 @@ impl Db {
                     .connect(url)
                     .await
                     .map_err(DbError::Connect)?;
-                Ok(Self { read: pool.clone(), write: pool, dialect })
+                let native = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+                let bulk = BulkPool::Postgres(bulk_pool_options(options).connect_lazy_with(native));
+                Ok(Self { read: pool.clone(), write: pool, dialect, bulk })
             }
             Dialect::Sqlite => {
                 if url.contains(":memory:") || url.contains("mode=memory") {
@@ -119,7 +153,14 @@ impl Db {
                 // Open the writer first: it creates the file and switches it to WAL.
                 let write = build(1).connect(&url).await.map_err(DbError::Connect)?;
                 let read = build(options.max_connections.max(2)).connect(&url).await.map_err(DbError::Connect)?;
-                Ok(Self { read, write, dialect })
+                let native = SqliteConnectOptions::from_str(&url)
+                    .map_err(DbError::Connect)?
+                    .read_only(true)
+                    .create_if_missing(false)
+                    .busy_timeout(options.busy_timeout)
+                    .row_buffer_size(SQLITE_BULK_ROW_BUFFER);
+                let bulk = BulkPool::Sqlite(bulk_pool_options(options).connect_lazy_with(native));
+                Ok(Self { read, write, dialect, bulk })
             }
         }
     }
@@ -132,6 +173,11 @@ impl Db {
     /// PostgreSQL). On SQLite, use [`Db::begin_write`] for every write.
     pub fn pool(&self) -> &AnyPool {
         &self.read
+    }
+
+    /// The native pool for reads of many rows (see [`BulkPool`]).
+    pub fn bulk(&self) -> &BulkPool {
+        &self.bulk
     }
 
     /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
@@ -162,6 +208,10 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        match &self.bulk {
+            BulkPool::Sqlite(pool) => pool.close().await,
+            BulkPool::Postgres(pool) => pool.close().await,
+        }
         self.write.close().await;
         self.read.close().await;
     }

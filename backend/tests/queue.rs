@@ -11,13 +11,13 @@ mod requests_fixtures;
 
 use backend::Db;
 use backend::requests::{DecisionKind, QueueCounts, QueueQuery, QueueStatus, queue, queue_counts};
+use common::queue_check::assert_same_as_rebuilt;
 use common::*;
 use decision_fixtures::*;
 use domain::identity::Me;
 use outbox_fixtures::*;
 use requests_fixtures::*;
 use sqlx::Row;
-use common::queue_check::assert_same_as_rebuilt;
 
 fn query_for(me: &Me) -> QueueQuery {
     QueueQuery {
@@ -34,7 +34,12 @@ async fn listed(db: &Db, q: &QueueQuery) -> Vec<i64> {
 
 /// Makes request `n` look submitted at `at_ms` (before its pull request is opened).
 async fn age(db: &Db, n: i64, at_ms: i64) {
-    sqlx::query("UPDATE requests SET created_at_ms = $1 WHERE id = $2").bind(at_ms).bind(n).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE requests SET created_at_ms = $1 WHERE id = $2")
+        .bind(at_ms)
+        .bind(n)
+        .execute(db.pool())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

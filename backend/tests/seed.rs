@@ -182,13 +182,14 @@ async fn a_seeded_database_holds_what_the_application_would_have_written() {
 /// The queue lists exactly the requests in review whose approvals from the team are still
 /// incomplete as the request page counts them, oldest first, in pages.
 async fn check_queue(db: &Db) {
-    let in_review: Vec<i64> = sqlx::query("SELECT id FROM requests WHERE status = 'in_review' ORDER BY created_at_ms, id")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get("id").unwrap())
-        .collect();
+    let in_review: Vec<i64> =
+        sqlx::query("SELECT id FROM requests WHERE status = 'in_review' ORDER BY created_at_ms, id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get("id").unwrap())
+            .collect();
     let mut tallies = Vec::new();
     for n in &in_review {
         tallies.push((*n, backend::requests::review_state(db, *n).await.unwrap().tally));

@@ -68,21 +68,49 @@ fn sort_keys(value: &serde_json::Value) -> serde_json::Value {
 /// `[seq,at_ms,"actor","action","subject",details]` as UTF-8 bytes, where the strings are
 /// JSON-encoded and `details` is spliced in exactly as stored.
 pub fn canonical_bytes(seq: i64, at_ms: i64, actor: &str, action: &str, subject: &str, details: &str) -> Vec<u8> {
-    let enc = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
-    format!("[{seq},{at_ms},{},{},{},{details}]", enc(actor), enc(action), enc(subject)).into_bytes()
+    let mut out = Vec::with_capacity(64 + actor.len() + action.len() + subject.len() + details.len());
+    write_canonical_bytes(&mut out, seq, at_ms, actor, action, subject, details);
+    out
+}
+
+/// [`canonical_bytes`] appended to `out`.
+fn write_canonical_bytes(
+    out: &mut Vec<u8>,
+    seq: i64,
+    at_ms: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    details: &str,
+) {
+    use std::io::Write;
+    // Writing to a Vec cannot fail; a `&str` always serializes (the same escaping as
+    // `serde_json::Value::String(…).to_string()`).
+    let _ = write!(out, "[{seq},{at_ms},");
+    for text in [actor, action, subject] {
+        let _ = serde_json::to_writer(&mut *out, text);
+        out.push(b',');
+    }
+    out.extend_from_slice(details.as_bytes());
+    out.push(b']');
 }
 
 /// `sha256(prev_hash_bytes ‖ canonical_bytes)`, lowercase hex. A `prev_hash` that is not
 /// 64 hex digits is hashed as its text bytes, so a damaged link still yields a
 /// (mismatching) hash rather than an error.
 pub fn chain_hash(prev_hash: &str, canonical: &[u8]) -> String {
+    hex::encode(chain_digest(prev_hash, canonical))
+}
+
+fn chain_digest(prev_hash: &str, canonical: &[u8]) -> [u8; 32] {
     let mut hasher = Sha256::new();
-    match hex::decode(prev_hash) {
-        Ok(bytes) if bytes.len() == 32 => hasher.update(&bytes),
-        _ => hasher.update(prev_hash.as_bytes()),
+    let mut prev = [0_u8; 32];
+    match hex::decode_to_slice(prev_hash, &mut prev) {
+        Ok(()) => hasher.update(prev),
+        Err(_) => hasher.update(prev_hash.as_bytes()),
     }
     hasher.update(canonical);
-    hex::encode(hasher.finalize())
+    hasher.finalize().into()
 }
 
 impl AuditEvent {
@@ -90,6 +118,17 @@ impl AuditEvent {
     pub fn expected_hash(&self) -> String {
         let bytes = canonical_bytes(self.seq, self.at_ms, &self.actor, &self.action, &self.subject, &self.details);
         chain_hash(&self.prev_hash, &bytes)
+    }
+
+    /// Whether `hash` is [`AuditEvent::expected_hash`], computed in `scratch` (reused from
+    /// event to event, so checking millions allocates nothing per event).
+    fn hash_matches(&self, scratch: &mut Vec<u8>) -> bool {
+        scratch.clear();
+        write_canonical_bytes(scratch, self.seq, self.at_ms, &self.actor, &self.action, &self.subject, &self.details);
+        let mut expected = [0_u8; 64];
+        // 32 bytes always fit 64 hex digits.
+        let _ = hex::encode_to_slice(chain_digest(&self.prev_hash, scratch), &mut expected);
+        expected == self.hash.as_bytes()
     }
 }
 
@@ -102,26 +141,28 @@ pub struct ChainBreak {
 
 /// Checks a run of consecutive events that should follow `prev` (seq, hash). Returns the
 /// new tail or the first break.
-pub fn verify_run(mut prev: (i64, String), events: &[AuditEvent]) -> Result<(i64, String), ChainBreak> {
+pub fn verify_run(prev: (i64, String), events: &[AuditEvent]) -> Result<(i64, String), ChainBreak> {
+    let mut scratch = Vec::with_capacity(1024);
+    let (mut seq, mut hash) = (prev.0, prev.1.as_str());
     for event in events {
-        if event.seq != prev.0 + 1 {
+        if event.seq != seq + 1 {
             return Err(ChainBreak {
-                seq: prev.0 + 1,
-                reason: format!("expected event {} but found event {}", prev.0 + 1, event.seq),
+                seq: seq + 1,
+                reason: format!("expected event {} but found event {}", seq + 1, event.seq),
             });
         }
-        if event.prev_hash != prev.1 {
+        if event.prev_hash != hash {
             return Err(ChainBreak {
                 seq: event.seq,
                 reason: "prev_hash does not match the hash of the event before it".into(),
             });
         }
-        if event.expected_hash() != event.hash {
+        if !event.hash_matches(&mut scratch) {
             return Err(ChainBreak { seq: event.seq, reason: "content does not match its hash".into() });
         }
-        prev = (event.seq, event.hash.clone());
+        (seq, hash) = (event.seq, event.hash.as_str());
     }
-    Ok(prev)
+    Ok((seq, hash.to_owned()))
 }
 
 #[cfg(test)]
@@ -169,6 +210,34 @@ mod tests {
                 e
             })
             .collect()
+    }
+
+    #[test]
+    fn the_quick_check_agrees_with_expected_hash() {
+        let mut scratch = Vec::new();
+        for (actor, details, prev) in [
+            ("user:alice", "{}", GENESIS_HASH.to_owned()),
+            ("user:\u{e9}l\u{e8}ne \"q\"\n\t\u{1}", r#"{"a":"\u0001 \" \\"}"#, "f".repeat(64)),
+            ("system", "[]", "not hex at all".to_owned()),
+            ("system", "{}", "ab".to_owned()),
+            ("system", "{}", "G".repeat(64)),
+        ] {
+            let mut e = AuditEvent {
+                seq: 9,
+                at_ms: -5,
+                actor: actor.into(),
+                action: "x.y".into(),
+                subject: "request:1".into(),
+                details: details.into(),
+                prev_hash: prev,
+                hash: String::new(),
+            };
+            assert!(!e.hash_matches(&mut scratch));
+            e.hash = e.expected_hash();
+            assert!(e.hash_matches(&mut scratch), "{e:?}");
+            e.hash = e.hash.to_uppercase();
+            assert!(!e.hash_matches(&mut scratch));
+        }
     }
 
     #[test]

@@ -15,6 +15,9 @@
 //! - `BENCH_AUDIT_DB` — the database (`sqlite:///tmp/audit.db`, `postgres://…`): filled up to
 //!   `BENCH_AUDIT_EVENTS` when it holds fewer events, reused as it is otherwise; default: a new
 //!   SQLite file in a temporary directory;
+//! - `BENCH_AUDIT_PARTS` — what to measure after the start-up verification, comma-separated:
+//!   `pages`, `export` (the three downloads), `verify` (`backend::audit::verify` once more, as
+//!   `infradesk audit verify` runs it, with the application idle); default: all three;
 //! - `BENCH_REQUESTS` — timed requests per page (default 300).
 //!
 //! `--test` (as `cargo test --benches` passes) runs the same path on 3,000 events with a few
@@ -61,19 +64,40 @@ const SPAN_MS: i64 = 2 * 365 * 86_400_000;
 
 fn main() -> anyhow::Result<()> {
     let quick = std::env::args().any(|a| a == "--test");
-    let number = |name: &str, default: u64| -> anyhow::Result<u64> {
-        match std::env::var(name) {
-            Ok(n) => n.replace('_', "").parse().with_context(|| format!("{name} must be a number")),
-            Err(_) => Ok(default),
-        }
-    };
-    let events = number("BENCH_AUDIT_EVENTS", if quick { 3_000 } else { 10_000_000 })?;
-    let timed = number("BENCH_REQUESTS", if quick { 3 } else { 300 })? as usize;
+    let events = support::env_number("BENCH_AUDIT_EVENTS", if quick { 3_000 } else { 10_000_000 })?;
+    let timed = support::env_number("BENCH_REQUESTS", if quick { 3 } else { 300 })? as usize;
+    let parts = Parts::from_env()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(run(i64::try_from(events)?, timed, if quick { 1 } else { 30 }))
+    runtime.block_on(run(i64::try_from(events)?, timed, if quick { 1 } else { 30 }, parts))
 }
 
-async fn run(target: i64, timed: usize, warm_up: usize) -> anyhow::Result<()> {
+/// What to measure (`BENCH_AUDIT_PARTS`).
+#[derive(Clone, Copy)]
+struct Parts {
+    pages: bool,
+    export: bool,
+    verify: bool,
+}
+
+impl Parts {
+    fn from_env() -> anyhow::Result<Parts> {
+        let Some(list) = std::env::var("BENCH_AUDIT_PARTS").ok().filter(|p| !p.trim().is_empty()) else {
+            return Ok(Parts { pages: true, export: true, verify: true });
+        };
+        let mut parts = Parts { pages: false, export: false, verify: false };
+        for part in list.split(',').map(str::trim) {
+            match part {
+                "pages" => parts.pages = true,
+                "export" => parts.export = true,
+                "verify" => parts.verify = true,
+                other => anyhow::bail!("BENCH_AUDIT_PARTS: unknown part {other:?} (pages, export, verify)"),
+            }
+        }
+        Ok(parts)
+    }
+}
+
+async fn run(target: i64, timed: usize, warm_up: usize, parts: Parts) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let url = std::env::var("BENCH_AUDIT_DB")
         .ok()
@@ -99,53 +123,58 @@ async fn run(target: i64, timed: usize, warm_up: usize) -> anyhow::Result<()> {
     };
     ensure!(verification.contains("chain-ok"), "the start-up verification did not find the chain intact");
     let (head, _) = backend::audit::head(&app.db).await?;
+    // The admin page says how long the walk took: "…, took 61.2 s".
+    let took = verification.split(", took ").nth(1).and_then(|t| t.split('<').next()).unwrap_or("?");
     println!(
-        "{} ({head} audit events); start-up verification of the whole chain done {:.1} s after start",
+        "{} ({head} audit events); start-up verification of the whole chain took {took}, done {:.1} s after start",
         server::config::redact_url(&url),
         started.elapsed().as_secs_f64()
     );
 
-    let sre = support::signed_in(&address, "sre").await?;
-    let middle = head / 2;
-    let middle_request = target * 7 / 10 / 7 / 2;
-    let day = |ms: i64| backend::audit::export::rfc3339_ms(ms)[..10].to_owned();
-    let now = backend::Clock::now_ms(&backend::SystemClock);
-    let pages: Vec<(&str, String)> = vec![
-        ("newest", "/audit".to_owned()),
-        ("an older page", format!("/audit?before={middle}")),
-        ("actor", "/audit?actor=user%3Au17".to_owned()),
-        ("action", "/audit?action=request.approved".to_owned()),
-        ("request", format!("/audit?request={middle_request}")),
-        ("team", "/audit?team=team-07".to_owned()),
-        ("environment", "/audit?environment=prod".to_owned()),
-        ("module", "/audit?module=rds-postgresql".to_owned()),
-        ("one day a year ago", format!("/audit?from={0}&to={0}", day(now - SPAN_MS / 2))),
-        ("from a month ago", format!("/audit?from={}", day(now - 30 * 86_400_000))),
-        ("up to a year ago", format!("/audit?to={}", day(now - SPAN_MS / 2))),
-        ("team, older page", format!("/audit?team=team-07&before={middle}")),
-    ];
-    println!("{timed} timed requests per page after {warm_up} untimed ones");
-    support::header();
-    for (what, path) in &pages {
-        let (times, body) = measure(&sre, &format!("{address}{path}"), warm_up, timed).await?;
-        let rows = body.matches("<tr data-seq=").count();
-        ensure!(body.contains("Audit trail") && rows > 0, "GET {path} listed no events");
-        support::report(&format!("{what} ({rows} rows)"), &times, body.len());
+    if parts.pages {
+        let sre = support::signed_in(&address, "sre").await?;
+        let middle = head / 2;
+        let middle_request = target * 7 / 10 / 7 / 2;
+        let day = |ms: i64| domain::utc::rfc3339_ms(ms)[..10].to_owned();
+        let now = backend::Clock::now_ms(&backend::SystemClock);
+        let pages: Vec<(&str, String)> = vec![
+            ("newest", "/audit".to_owned()),
+            ("an older page", format!("/audit?before={middle}")),
+            ("actor", "/audit?actor=user%3Au17".to_owned()),
+            ("action", "/audit?action=request.approved".to_owned()),
+            ("request", format!("/audit?request={middle_request}")),
+            ("team", "/audit?team=team-07".to_owned()),
+            ("environment", "/audit?environment=prod".to_owned()),
+            ("module", "/audit?module=rds-postgresql".to_owned()),
+            ("one day a year ago", format!("/audit?from={0}&to={0}", day(now - SPAN_MS / 2))),
+            ("from a month ago", format!("/audit?from={}", day(now - 30 * 86_400_000))),
+            ("up to a year ago", format!("/audit?to={}", day(now - SPAN_MS / 2))),
+            ("team, older page", format!("/audit?team=team-07&before={middle}")),
+        ];
+        println!("{timed} timed requests per page after {warm_up} untimed ones");
+        support::header();
+        for (what, path) in &pages {
+            let (times, body) = support::measure(&sre, &format!("{address}{path}"), warm_up, timed).await?;
+            let rows = body.matches("<tr data-seq=").count();
+            ensure!(body.contains("Audit trail") && rows > 0, "GET {path} listed no events");
+            support::report(&format!("{what} ({rows} rows)"), &times, body.len());
+        }
     }
-
-    println!();
-    // A download of millions of events takes longer than the page client's 60 s timeout.
-    let downloader =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
-    let answer = downloader
-        .post(format!("{address}/login"))
-        .header("Origin", support::BASE_URL)
-        .form(&[("login", "sre"), ("password", server::demo::DEMO_PASSWORD)])
-        .send()
-        .await?;
-    ensure!(answer.status() == 303, "sign-in answered {}", answer.status());
-    for path in ["/audit/export.csv", "/audit/export.jsonl", "/audit/export.csv?team=team-07"] {
-        export(&downloader, &address, path, temp.path()).await?;
+    if parts.export {
+        println!();
+        // A download of millions of events takes longer than the page client's 60 s timeout.
+        let downloader = support::sign_in(support::client_with_timeout(None)?, &address, "sre").await?;
+        for path in ["/audit/export.csv", "/audit/export.jsonl", "/audit/export.csv?team=team-07"] {
+            export(&downloader, &address, path, temp.path()).await?;
+        }
+    }
+    if parts.verify {
+        println!();
+        let started = Instant::now();
+        let v = backend::audit::verify(&app.db).await?;
+        let took = started.elapsed().as_secs_f64();
+        ensure!(v.broken.is_none(), "the chain is broken: {:?}", v.broken);
+        println!("backend::audit::verify: {} events in {took:.1} s = {:.0} events/s", v.events, v.events as f64 / took);
     }
     app.stop().await
 }
@@ -200,30 +229,6 @@ fn rss_kb() -> u64 {
         .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
-}
-
-/// Times `timed` sequential GETs after `warm_up` untimed ones; every answer must be a 200.
-async fn measure(
-    client: &reqwest::Client,
-    url: &str,
-    warm_up: usize,
-    timed: usize,
-) -> anyhow::Result<(Vec<Duration>, String)> {
-    let mut times = Vec::with_capacity(timed);
-    let mut last = Vec::new();
-    for i in 0..warm_up + timed {
-        let started = Instant::now();
-        let response = client.get(url).send().await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        let took = started.elapsed();
-        ensure!(status == 200, "GET {url} answered {status}");
-        last = body.to_vec();
-        if i >= warm_up {
-            times.push(took);
-        }
-    }
-    Ok((times, String::from_utf8(last)?))
 }
 
 /// A small deterministic generator (xorshift), so every run builds the same data.

@@ -11,7 +11,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use support::{BASE_URL, REPO};
@@ -20,11 +19,7 @@ const SEEDED_REQUESTS: usize = 20;
 
 fn main() -> anyhow::Result<()> {
     let quick = std::env::args().any(|a| a == "--test");
-    let timed: usize = match std::env::var("BENCH_REQUESTS") {
-        Ok(n) => n.parse().context("BENCH_REQUESTS must be a number")?,
-        Err(_) if quick => 5,
-        Err(_) => 500,
-    };
+    let timed = support::env_number("BENCH_REQUESTS", if quick { 5 } else { 500 })? as usize;
     let warm_up = if quick { 2 } else { 50 };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(timed, warm_up))
@@ -57,7 +52,7 @@ async fn run(timed: usize, warm_up: usize) -> anyhow::Result<()> {
     // Each page with something that shows it is the real one, not an error or an empty list.
     let seeded = if module == "rds-postgresql" { "bench-db-00" } else { "My requests" };
     for (path, expected) in [(form.as_str(), "name=\"#key\""), ("/requests?scope=mine", seeded)] {
-        let (times, body) = measure(&client, &format!("{address}{path}"), warm_up, timed).await?;
+        let (times, body) = support::measure(&client, &format!("{address}{path}"), warm_up, timed).await?;
         ensure!(body.contains(expected), "GET {path} does not contain {expected:?}:\n{body}");
         support::report(&format!("GET {path}"), &times, body.len());
     }
@@ -98,29 +93,4 @@ async fn seed_requests(client: &reqwest::Client, address: &str, module: &str) ->
         }
     }
     Ok(())
-}
-
-/// Times `timed` sequential GETs after `warm_up` untimed ones; every answer must be a 200.
-/// Returns the times and the last body.
-async fn measure(
-    client: &reqwest::Client,
-    url: &str,
-    warm_up: usize,
-    timed: usize,
-) -> anyhow::Result<(Vec<Duration>, String)> {
-    let mut times = Vec::with_capacity(timed);
-    let mut last = Vec::new();
-    for i in 0..warm_up + timed {
-        let started = Instant::now();
-        let response = client.get(url).send().await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        let took = started.elapsed();
-        ensure!(status == 200, "GET {url} answered {status}");
-        last = body.to_vec();
-        if i >= warm_up {
-            times.push(took);
-        }
-    }
-    Ok((times, String::from_utf8(last)?))
 }

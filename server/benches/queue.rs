@@ -54,12 +54,14 @@ async fn run(scale: u64, timed: usize, warm_up: usize) -> anyhow::Result<()> {
     let requests = count(&app.db, "SELECT COUNT(*) FROM requests").await?;
     let events = count(&app.db, "SELECT COUNT(*) FROM audit_events").await?;
     let in_review = count(&app.db, "SELECT COUNT(*) FROM requests WHERE status = 'in_review'").await?;
+    let queued = count(&app.db, "SELECT COUNT(*) FROM review_queue").await?;
     settle().await;
 
     let sre = support::signed_in(&address, "sre").await?;
     let dba = support::signed_in(&address, "dba").await?;
     // The second page starts after the first page's last row, as its "Next page" link does.
-    let first = backend::requests::queue(&app.db, &Page::new("sre", None, None).query()).await?;
+    let ids = (user_id(&app.db, "sre").await?, user_id(&app.db, "dba").await?);
+    let first = backend::requests::queue(&app.db, &Page::new("sre", None, None).query(ids)).await?;
     // The request page of a seeded request loads (its revision, review, pull request, timeline).
     if let Some(item) = first.items.first() {
         let page = sre.get(format!("{address}/requests/{}", item.number)).send().await?;
@@ -74,13 +76,15 @@ async fn run(scale: u64, timed: usize, warm_up: usize) -> anyhow::Result<()> {
         Page::new("sre", None, Some("rds-postgresql")),
         Page::new("sre", Some("staging"), Some("s3-bucket")),
         Page::new("dba", None, None),
-        // Nothing matches (dba reviews prod databases only): every dev request in review is
-        // looked at — the slowest page there is.
+        // Nothing matches (dba reviews prod databases only).
         Page::new("dba", Some("dev"), None),
+        Page { mine: true, ..Page::new("sre", None, None) },
+        Page { status: "changes_requested", ..Page::new("sre", None, None) },
+        Page { status: "open", ..Page::new("sre", Some("prod"), None) },
     ];
 
     println!(
-        "{} ({requests} requests, {in_review} in review, {events} audit events); {timed} timed requests per page",
+        "{} ({requests} requests, {in_review} in review, {queued} review_queue rows, {events} audit events); {timed} timed requests per page",
         redact(&url)
     );
     support::header();
@@ -92,19 +96,24 @@ async fn run(scale: u64, timed: usize, warm_up: usize) -> anyhow::Result<()> {
         ensure!(body.contains("Approval queue"), "GET {path} as {} is not the queue:\n{body}", page.who);
         support::report(&format!("{} GET {path} ({rows} rows)", page.who), &times, body.len());
     }
-    // The query alone (backend::requests::queue, as the page calls it), for where the time goes.
+    // The queries alone (the page's rows, then its counts per filter), for where the time goes.
     for page in &pages {
-        let query = page.query();
-        let mut times = Vec::with_capacity(timed);
+        let query = page.query(ids);
+        let (mut rows, mut counts) = (Vec::with_capacity(timed), Vec::with_capacity(timed));
         for i in 0..warm_up + timed {
             let started = Instant::now();
             let found = backend::requests::queue(&app.db, &query).await?;
+            let rows_done = started.elapsed();
+            let counted = backend::requests::queue_counts(&app.db, &query).await?;
             if i >= warm_up {
-                times.push(started.elapsed());
+                rows.push(rows_done);
+                counts.push(started.elapsed() - rows_done);
             }
             ensure!(found.items.len() <= 50);
+            ensure!(found.next_after.is_some() || counted.listed == found.items.len() as i64);
         }
-        support::report(&format!("  query only: {} {}", page.who, page.path()), &times, 0);
+        support::report(&format!("  rows only: {} {}", page.who, page.path()), &rows, 0);
+        support::report(&format!("  counts only: {} {}", page.who, page.path()), &counts, 0);
     }
     app.stop().await
 }
@@ -114,29 +123,41 @@ struct Page {
     who: &'static str,
     environment: Option<&'static str>,
     module: Option<&'static str>,
+    status: &'static str,
+    mine: bool,
     after: Option<(i64, i64)>,
 }
 
 impl Page {
     fn new(who: &'static str, environment: Option<&'static str>, module: Option<&'static str>) -> Page {
-        Page { who, environment, module, after: None }
+        Page { who, environment, module, status: "in_review", mine: false, after: None }
     }
 
     fn path(&self) -> String {
         let mut params = Vec::new();
         params.extend(self.environment.map(|e| format!("environment={e}")));
         params.extend(self.module.map(|m| format!("module={m}")));
+        if self.status != "in_review" {
+            params.push(format!("status={}", self.status));
+        }
+        if self.mine {
+            params.push("mine=1".to_owned());
+        }
         params.extend(self.after.map(|(at, n)| format!("after={at}-{n}")));
         if params.is_empty() { "/queue".to_owned() } else { format!("/queue?{}", params.join("&")) }
     }
 
-    /// What the page asks the backend (the demo reviewers are in one reviewing team each).
-    fn query(&self) -> backend::requests::QueueQuery {
+    /// What the page asks the backend (the demo reviewers are in one reviewing team each);
+    /// `ids`: sre's and dba's user ids.
+    fn query(&self, ids: (i64, i64)) -> backend::requests::QueueQuery {
         backend::requests::QueueQuery {
             teams: vec![self.who.to_owned()],
+            user_id: if self.who == "sre" { ids.0 } else { ids.1 },
             environment: self.environment.map(str::to_owned),
             module: self.module.map(str::to_owned),
             team: None,
+            status: backend::requests::QueueStatus::parse(self.status),
+            needs_me: self.mine,
             after: self.after,
             limit: 50,
         }
@@ -148,6 +169,7 @@ async fn seed_unless_seeded(url: &str, scale: u64) -> anyhow::Result<()> {
     let config = config(url)?;
     let db = server::startup::open_database(&config).await?;
     db.migrate().await?;
+    backend::requests::queue_rows::run_maintenance(&db).await?;
     let existing = count(&db, "SELECT COUNT(*) FROM requests").await?;
     if existing > 0 {
         println!("{} holds {existing} requests already: measuring those", redact(url));
@@ -173,6 +195,10 @@ async fn seed_unless_seeded(url: &str, scale: u64) -> anyhow::Result<()> {
     );
     db.close().await;
     Ok(())
+}
+
+async fn user_id(db: &backend::Db, login: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("SELECT id FROM users WHERE login = $1").bind(login).fetch_one(db.pool()).await?)
 }
 
 /// The configuration `support::start` runs the application with, on `url`.

@@ -271,7 +271,7 @@ fn AuditBody(view: AuditView) -> impl IntoView {
                                     view! {
                                         <tr data-seq=r.seq>
                                             <td>{r.seq}</td>
-                                            <td class="nowrap"><time>{format_seconds(r.at_ms)}</time></td>
+                                            <td class="nowrap"><time>{domain::utc::seconds(r.at_ms)}</time></td>
                                             <td><code>{r.actor}</code></td>
                                             <td>{r.action}</td>
                                             <td>{match r.request {
@@ -347,13 +347,6 @@ fn field_label(field: &str) -> &'static str {
     }
 }
 
-/// `2025-11-24 19:25:07 UTC`: the minutes from [`crate::pages::format_time`] plus seconds.
-fn format_seconds(ms: i64) -> String {
-    let minutes = crate::pages::format_time(ms);
-    let day_and_minute = minutes.trim_end_matches(" UTC");
-    format!("{day_and_minute}:{:02} UTC", ms.div_euclid(1000).rem_euclid(60))
-}
-
 fn encode(value: &str) -> String {
     value
         .trim()
@@ -379,8 +372,7 @@ mod tests {
     }
 
     #[test]
-    fn times_show_seconds() {
-        assert_eq!(format_seconds(1_764_000_007_000), "2025-11-24 16:00:07 UTC");
+    fn shapes_match_digit_patterns() {
         assert!(shape("2025-11-24T16:00", "dddd-dd-ddTdd:dd"));
         assert!(!shape("2025-11-24 16:00", "dddd-dd-ddTdd:dd"));
     }

@@ -9,6 +9,7 @@ use domain::audit::AuditEvent;
 use futures_util::Stream;
 use serde::Serialize;
 
+use super::rows::Reader;
 use super::search::{self, Filter};
 use crate::db::{Db, DbError};
 
@@ -48,14 +49,15 @@ const READ_AHEAD: usize = 2;
 
 /// Pages of events matching `filter`, newest first, up to `filter.through_seq` if set (set
 /// it to the head at the time of the request, so the export is a snapshot). Each item is one
-/// page of at most [`EXPORT_PAGE`] events. A task reads them ahead into a bounded channel and
-/// stops when the stream is dropped (a download cancelled half way stops reading).
+/// page of at most [`EXPORT_PAGE`] events, read through the native driver ([`Db::bulk`]). A
+/// task reads them ahead into a bounded channel and stops when the stream is dropped (a
+/// download cancelled half way stops reading).
 pub fn pages(db: Db, filter: Filter) -> impl Stream<Item = Result<Vec<AuditEvent>, DbError>> + Send + 'static {
     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
     tokio::spawn(async move {
         let mut before = None;
         loop {
-            let page = search::page(&db, &filter, before, EXPORT_PAGE).await;
+            let page = search::page_through(&db, Reader::Bulk, &filter, before, EXPORT_PAGE).await;
             let (events, next) = match page {
                 Ok(p) if p.events.is_empty() => return,
                 Ok(p) => (p.events, p.next_before),
@@ -120,7 +122,7 @@ pub fn encode(format: Format, events: &[AuditEvent]) -> Vec<u8> {
                 .terminator(csv::Terminator::Any(b'\n'))
                 .from_writer(&mut out);
             for e in events {
-                let at = rfc3339_ms(e.at_ms);
+                let at = domain::utc::rfc3339_ms(e.at_ms);
                 let (seq, at_ms) = (e.seq.to_string(), e.at_ms.to_string());
                 let row = [&seq, &at, &at_ms, &e.actor, &e.action, &e.subject, &e.details, &e.prev_hash, &e.hash];
                 // Writing to a Vec cannot fail.
@@ -130,7 +132,7 @@ pub fn encode(format: Format, events: &[AuditEvent]) -> Vec<u8> {
         }
         Format::JsonLines => {
             for e in events {
-                let at = rfc3339_ms(e.at_ms);
+                let at = domain::utc::rfc3339_ms(e.at_ms);
                 let record = Record {
                     seq: e.seq,
                     at: &at,
@@ -151,29 +153,6 @@ pub fn encode(format: Format, events: &[AuditEvent]) -> Vec<u8> {
     out
 }
 
-/// `1764000000123` → `2025-11-24T16:00:00.123Z`.
-pub fn rfc3339_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        ms.rem_euclid(1000)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,12 +168,6 @@ mod tests {
             prev_hash: "0".repeat(64),
             hash: "f".repeat(64),
         }
-    }
-
-    #[test]
-    fn times_print_as_rfc3339_utc() {
-        assert_eq!(rfc3339_ms(1_764_000_000_123), "2025-11-24T16:00:00.123Z");
-        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]

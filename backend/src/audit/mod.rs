@@ -8,12 +8,14 @@
 pub mod export;
 pub mod monitor;
 pub mod offline;
+mod rows;
 pub mod search;
 
 use domain::audit::{Actor, AuditEvent, ChainBreak, GENESIS_HASH, canonical_bytes, canonical_details, chain_hash};
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::db::{Db, DbError, Dialect};
+use rows::{Bind, EVENT_COLUMNS, Reader};
 
 /// What happened, in the terms the audit trail uses.
 #[derive(Clone, Debug)]
@@ -102,41 +104,16 @@ pub async fn record(db: &Db, at_ms: i64, entry: Entry<'_>) -> Result<AuditEvent,
     Ok(event)
 }
 
-/// A row selected as [`EVENT_COLUMNS`], by position (exports read millions).
-pub(crate) fn event_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEvent, sqlx::Error> {
-    Ok(AuditEvent {
-        seq: row.try_get(0)?,
-        at_ms: row.try_get(1)?,
-        actor: row.try_get(2)?,
-        action: row.try_get(3)?,
-        subject: row.try_get(4)?,
-        details: row.try_get(5)?,
-        prev_hash: row.try_get(6)?,
-        hash: row.try_get(7)?,
-    })
-}
-
-/// The columns of an event, in the order [`event_from_row`] reads them.
-pub(crate) const EVENT_COLUMNS: &str = "seq, at_ms, actor, action, subject, details, prev_hash, hash";
-
 /// The most recent events, newest first (`before` = a seq to page from).
 pub async fn recent(db: &Db, limit: i64, before: Option<i64>) -> Result<Vec<AuditEvent>, DbError> {
-    let rows =
-        sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT $2"))
-            .bind(before.unwrap_or(i64::MAX))
-            .bind(limit)
-            .fetch_all(db.pool())
-            .await?;
-    Ok(rows.iter().map(event_from_row).collect::<Result<_, _>>()?)
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT $2");
+    rows::fetch_events(db, Reader::Pool, &sql, &[Bind::Int(before.unwrap_or(i64::MAX)), Bind::Int(limit)]).await
 }
 
 /// Events about one subject, oldest first.
 pub async fn for_subject(db: &Db, subject: &str) -> Result<Vec<AuditEvent>, DbError> {
-    let rows = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE subject = $1 ORDER BY seq"))
-        .bind(subject)
-        .fetch_all(db.pool())
-        .await?;
-    Ok(rows.iter().map(event_from_row).collect::<Result<_, _>>()?)
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE subject = $1 ORDER BY seq");
+    rows::fetch_events(db, Reader::Pool, &sql, &[Bind::Text(subject.to_owned())]).await
 }
 
 /// The result of walking the whole chain.
@@ -155,40 +132,67 @@ pub async fn head(db: &Db) -> Result<(i64, String), DbError> {
     Ok((row.try_get("seq")?, row.try_get("hash")?))
 }
 
+/// Events per page of [`verify`].
+const VERIFY_PAGE: i64 = 25_000;
+
 /// Walks the chain in pages from the first event, then checks that its end is the stored
 /// head, so edits, deletions, insertions, reorders and a cut-off tail are all reported.
 ///
 /// The head is read first and the walk stops there, so events appended while it runs (the
 /// server keeps writing during its scheduled verification) are left for the next run
 /// instead of being mistaken for a chain that runs past its head.
+///
+/// Pages are read through the native driver ([`Db::bulk`]) by a task that stays up to two
+/// pages ahead, while each page's hashes are checked on a blocking thread: reading and
+/// hashing proceed at the same time on two cores.
 pub async fn verify(db: &Db) -> Result<Verification, DbError> {
-    const PAGE: i64 = 5_000;
     let (head_seq, head_hash) = head(db).await?;
+    let (tx, mut pages) = tokio::sync::mpsc::channel::<Result<Vec<AuditEvent>, DbError>>(2);
+    let reader = db.clone();
+    tokio::spawn(async move {
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3");
+        let mut after = 0_i64;
+        loop {
+            let binds = [Bind::Int(after), Bind::Int(head_seq), Bind::Int(VERIFY_PAGE)];
+            let page = rows::fetch_events(&reader, Reader::Bulk, &sql, &binds).await;
+            let last = match &page {
+                Ok(events) if i64::try_from(events.len()).unwrap_or(0) < VERIFY_PAGE => None,
+                Ok(events) => events.last().map(|e| e.seq),
+                Err(_) => None,
+            };
+            // The receiver is gone when the walk stopped at a break.
+            if tx.send(page).await.is_err() {
+                return;
+            }
+            match last {
+                Some(seq) => after = seq,
+                None => return,
+            }
+        }
+    });
     let mut tail = (0_i64, GENESIS_HASH.to_owned());
     let mut count = 0_i64;
     let mut broken = None;
-    loop {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
-        ))
-        .bind(tail.0)
-        .bind(head_seq)
-        .bind(PAGE)
-        .fetch_all(db.pool())
-        .await?;
-        let events = rows.iter().map(event_from_row).collect::<Result<Vec<_>, _>>()?;
+    while let Some(page) = pages.recv().await {
+        let events = page?;
         count += i64::try_from(events.len()).unwrap_or(i64::MAX);
-        match domain::audit::verify_run(tail.clone(), &events) {
+        let from = tail.clone();
+        let checked = match tokio::task::spawn_blocking(move || domain::audit::verify_run(from, &events)).await {
+            Ok(checked) => checked,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only when the runtime shuts down.
+            Err(e) => return Err(DbError::Sql(sqlx::Error::Io(std::io::Error::other(e)))),
+        };
+        match checked {
             Ok(next) => tail = next,
             Err(b) => {
                 broken = Some(b);
                 break;
             }
         }
-        if i64::try_from(events.len()).unwrap_or(0) < PAGE {
-            break;
-        }
     }
+    drop(pages);
     if broken.is_none() && (tail.0, tail.1.as_str()) != (head_seq, head_hash.as_str()) {
         broken = Some(ChainBreak {
             seq: tail.0 + 1,

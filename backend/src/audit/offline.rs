@@ -9,7 +9,7 @@ use std::io::BufRead;
 use domain::audit::{AuditEvent, ChainBreak, GENESIS_HASH};
 use serde::Deserialize;
 
-use super::export::{COLUMNS, Format, rfc3339_ms};
+use super::export::{COLUMNS, Format};
 
 /// Whether the export must be one unbroken run of the chain (an unfiltered export, or a time
 /// range), or may skip events (any other filter).
@@ -232,7 +232,7 @@ impl Checker {
         if event.seq < 1 {
             return at_fault(event.seq, "an event number must be 1 or more".into());
         }
-        if at != rfc3339_ms(event.at_ms) {
+        if at != domain::utc::rfc3339_ms(event.at_ms) {
             return at_fault(event.seq, format!("`at` {at:?} does not say the same time as at_ms {}", event.at_ms));
         }
         if event.seq == 1 && event.prev_hash != GENESIS_HASH {

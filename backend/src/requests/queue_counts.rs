@@ -145,7 +145,8 @@ fn summarise(q: &QueueQuery, per_team: &[Group], across: &[Group]) -> QueueCount
 
 /// Whether `g` passes every filter of `q` but `skip`.
 fn matches(q: &QueueQuery, g: &Group, skip: Facet) -> bool {
-    let team = skip == Facet::Team || g.team.is_none() || q.team.as_deref().is_none_or(|t| g.team.as_deref() == Some(t));
+    let team =
+        skip == Facet::Team || g.team.is_none() || q.team.as_deref().is_none_or(|t| g.team.as_deref() == Some(t));
     let status = skip == Facet::Status || q.status.statuses().contains(&g.status.as_str());
     let environment = skip == Facet::Environment || q.environment.as_deref().is_none_or(|e| g.environment == e);
     let module = skip == Facet::Module || q.module.as_deref().is_none_or(|m| g.module == m);
@@ -174,15 +175,14 @@ mod tests {
             g("sre", "in_review", "dev", "rds", 2, 2),
             g("sre", "changes_requested", "prod", "sqs", 4, 0),
         ];
-        let q = QueueQuery {
-            teams: vec!["sre".into()],
-            environment: Some("prod".into()),
-            ..QueueQuery::default()
-        };
+        let q = QueueQuery { teams: vec!["sre".into()], environment: Some("prod".into()), ..QueueQuery::default() };
         let c = summarise(&q, &groups, &[]);
         assert_eq!(c.listed, 5, "in review (the default) and prod");
         assert_eq!(c.environments, [("dev".to_owned(), 2), ("prod".to_owned(), 5)], "environment left out");
-        assert_eq!(c.statuses, [(QueueStatus::InReview, 5), (QueueStatus::ChangesRequested, 4), (QueueStatus::Open, 9)]);
+        assert_eq!(
+            c.statuses,
+            [(QueueStatus::InReview, 5), (QueueStatus::ChangesRequested, 4), (QueueStatus::Open, 9)]
+        );
         assert_eq!(c.modules, [("rds".to_owned(), 5), ("sqs".to_owned(), 0)]);
         assert_eq!(c.needs_me, 3);
         assert_eq!(c.teams, [("sre".to_owned(), 5)]);

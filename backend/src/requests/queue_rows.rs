@@ -4,6 +4,10 @@
 //! (status, routes, approvals counted with four eyes); it runs in the transaction of every
 //! change that can move them: a status change ([`super::change::apply`]), a new revision
 //! (submit, edit: its routing) and an approval or dismissal that does not change the status.
+//!
+//! A change of team membership rewrites nothing: approvals are counted with the membership of
+//! the moment a decision is recorded, so a request stays listed until a decision completes it
+//! (rather than vanishing from the queue while still in review).
 
 use std::collections::BTreeSet;
 
@@ -112,12 +116,13 @@ pub(crate) fn done_by_pattern(user_id: i64) -> String {
 /// Rewrites the queue rows of every open request inside `tx`. Returns how many there were.
 pub async fn rebuild(tx: &mut Transaction<'static, Any>) -> Result<u64, DbError> {
     let open: Vec<String> = OPEN.iter().map(|s| format!("'{}'", s.as_str())).collect();
-    let ids: Vec<i64> = sqlx::query(&format!("SELECT id FROM requests WHERE status IN ({}) ORDER BY id", open.join(", ")))
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?;
+    let ids: Vec<i64> =
+        sqlx::query(&format!("SELECT id FROM requests WHERE status IN ({}) ORDER BY id", open.join(", ")))
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
     for id in &ids {
         refresh(tx, *id).await?;
     }

@@ -1,7 +1,6 @@
 //! The steps of a story that write rows: a revision, a reviewer's words, the merge and close
 //! jobs, and the request row at the end.
 
-
 use domain::audit::Actor;
 use domain::request::transition::{Event, Role};
 use serde_json::json;
