@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, ensure};
+use anyhow::ensure;
 use domain::audit::{AuditEvent, canonical_details};
 
 /// A request event's (request, team, environment, module) indexes, for `audit_request_scope`.
