@@ -101,7 +101,7 @@ impl Plot<'_> {
         let justification = *rng.pick(JUSTIFICATIONS);
         let version = &self.versions[module];
 
-        // Submitted: request, revision 1, routes, the event, the pull request asked for.
+        // Submitted: request, revision 1 (with its routing), the event, the pull request asked for.
         if rng.chance(0.95) {
             s.sign_in(rng, &requester.login);
         }
