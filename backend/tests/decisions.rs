@@ -48,7 +48,9 @@ async fn the_last_needed_approval_approves_and_merges_and_four_eyes_hold() {
         let comments = pulls["pulls"][0]["comments"].as_array().unwrap();
         let summary = comments.last().unwrap().as_str().unwrap();
         assert!(
-            summary.starts_with("Approved in Infradesk (revision 1) by sam, riley; merging.\n\n<!-- infradesk:job:")
+            summary
+                == "Approved in Infradesk (revision 1) by riley (sre), sam (sre); merging.\n\n<!-- infradesk:approved:1:revision:1 -->",
+            "{summary}"
         );
         let trail = events(&db, n).await;
         assert!(
