@@ -53,11 +53,29 @@ const READ_AHEAD: usize = 2;
 /// task reads them ahead into a bounded channel and stops when the stream is dropped (a
 /// download cancelled half way stops reading).
 pub fn pages(db: Db, filter: Filter) -> impl Stream<Item = Result<Vec<AuditEvent>, DbError>> + Send + 'static {
+    read_pages(db, filter, EXPORT_PAGE)
+}
+
+/// [`pages`] of at most `page` events each: tests cross page boundaries with a small chain.
+#[cfg(feature = "testing")]
+pub fn pages_in(
+    db: Db,
+    filter: Filter,
+    page: i64,
+) -> impl Stream<Item = Result<Vec<AuditEvent>, DbError>> + Send + 'static {
+    read_pages(db, filter, page.max(1))
+}
+
+fn read_pages(
+    db: Db,
+    filter: Filter,
+    page_size: i64,
+) -> impl Stream<Item = Result<Vec<AuditEvent>, DbError>> + Send + 'static {
     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
     tokio::spawn(async move {
         let mut before = None;
         loop {
-            let page = search::page_through(&db, Reader::Bulk, &filter, before, EXPORT_PAGE).await;
+            let page = search::page_through(&db, Reader::Bulk, &filter, before, page_size).await;
             let (events, next) = match page {
                 Ok(p) if p.events.is_empty() => return,
                 Ok(p) => (p.events, p.next_before),

@@ -145,19 +145,53 @@ const VERIFY_PAGE: i64 = 25_000;
 /// Pages are read through the native driver ([`Db::bulk`]) by a task that stays up to two
 /// pages ahead, while each page's hashes are checked on a blocking thread: reading and
 /// hashing proceed at the same time on two cores.
+///
+/// A chain rewritten from scratch together with `audit_head` is consistent in itself; only a
+/// head published elsewhere catches it: see [`verify_anchored`].
 pub async fn verify(db: &Db) -> Result<Verification, DbError> {
+    walk(db, VERIFY_PAGE, None).await
+}
+
+/// [`verify`], and also checks a published head (`anchor`: `(seq, hash)`, the head hash the
+/// admin page showed at some time): event `seq` must be in the chain and carry that hash
+/// (compared ignoring ASCII case), else the chain is broken at `seq`. When the walk finds an
+/// earlier break, that one is reported.
+pub async fn verify_anchored(db: &Db, anchor: Option<(i64, &str)>) -> Result<Verification, DbError> {
+    walk(db, VERIFY_PAGE, anchor).await
+}
+
+/// [`verify_anchored`] reading `page` events per query: tests cross page boundaries with a
+/// small chain.
+#[cfg(feature = "testing")]
+pub async fn verify_in_pages(db: &Db, page: i64, anchor: Option<(i64, &str)>) -> Result<Verification, DbError> {
+    walk(db, page.max(1), anchor).await
+}
+
+async fn walk(db: &Db, page_size: i64, anchor: Option<(i64, &str)>) -> Result<Verification, DbError> {
     let (head_seq, head_hash) = head(db).await?;
     let (tx, mut pages) = tokio::sync::mpsc::channel::<Result<Vec<AuditEvent>, DbError>>(2);
     let reader = db.clone();
     tokio::spawn(async move {
-        let sql =
+        // The first page has no lower bound: an event stored with seq 0 or below (which the
+        // audit page and exports would list) comes first and is reported where event 1 was
+        // expected.
+        let first = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq <= $1 ORDER BY seq LIMIT $2");
+        let next =
             format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3");
-        let mut after = 0_i64;
+        let mut after: Option<i64> = None;
         loop {
-            let binds = [Bind::Int(after), Bind::Int(head_seq), Bind::Int(VERIFY_PAGE)];
-            let page = rows::fetch_events(&reader, Reader::Bulk, &sql, &binds).await;
+            let page = match after {
+                None => {
+                    let binds = [Bind::Int(head_seq), Bind::Int(page_size)];
+                    rows::fetch_events(&reader, Reader::Bulk, &first, &binds).await
+                }
+                Some(after) => {
+                    let binds = [Bind::Int(after), Bind::Int(head_seq), Bind::Int(page_size)];
+                    rows::fetch_events(&reader, Reader::Bulk, &next, &binds).await
+                }
+            };
             let last = match &page {
-                Ok(events) if i64::try_from(events.len()).unwrap_or(0) < VERIFY_PAGE => None,
+                Ok(events) if i64::try_from(events.len()).unwrap_or(0) < page_size => None,
                 Ok(events) => events.last().map(|e| e.seq),
                 Err(_) => None,
             };
@@ -166,7 +200,7 @@ pub async fn verify(db: &Db) -> Result<Verification, DbError> {
                 return;
             }
             match last {
-                Some(seq) => after = seq,
+                Some(seq) => after = Some(seq),
                 None => return,
             }
         }
@@ -193,14 +227,8 @@ pub async fn verify(db: &Db) -> Result<Verification, DbError> {
         }
     }
     drop(pages);
-    if broken.is_none() && (tail.0, tail.1.as_str()) != (head_seq, head_hash.as_str()) {
-        broken = Some(ChainBreak {
-            seq: tail.0 + 1,
-            reason: format!(
-                "the chain ends at event {} but the stored head is event {head_seq}: events are missing or the chain was rewritten",
-                tail.0
-            ),
-        });
+    if broken.is_none() {
+        broken = end_mismatch(&tail, head_seq, &head_hash);
     }
     if broken.is_none() {
         // An event past the head that the head never moved to was not written by `append`.
@@ -220,5 +248,68 @@ pub async fn verify(db: &Db) -> Result<Verification, DbError> {
             });
         }
     }
+    if let Some((seq, hash)) = anchor
+        && broken.as_ref().is_none_or(|b| seq < b.seq)
+        && let Some(reason) = anchor_mismatch(db, head_seq, seq, hash).await?
+    {
+        broken = Some(ChainBreak { seq, reason });
+    }
     Ok(Verification { events: count, head_seq, head_hash, broken })
+}
+
+/// Why the walk's last event `tail` (`(0, 64 zeros)` before the first) is not the stored head
+/// `(head_seq, head_hash)`, if it is not. The walk reads nothing past the head, so it ends at
+/// the head's event or before it.
+fn end_mismatch(tail: &(i64, String), head_seq: i64, head_hash: &str) -> Option<ChainBreak> {
+    let (seq, hash) = (tail.0, tail.1.as_str());
+    if seq < head_seq {
+        Some(ChainBreak {
+            seq: seq + 1,
+            reason: format!(
+                "the chain ends at event {seq} but the stored head is event {head_seq}: events {} to {head_seq} are missing",
+                seq + 1
+            ),
+        })
+    } else if head_seq < 1 && (head_seq, head_hash) != (0, GENESIS_HASH) {
+        Some(ChainBreak {
+            seq: 1,
+            reason: format!(
+                "the stored head (event {head_seq}, hash {head_hash}) is not the end of any chain: it was edited"
+            ),
+        })
+    } else if hash != head_hash {
+        // The chain that leads to the head's event is not the one whose end was stored.
+        Some(ChainBreak {
+            seq: head_seq,
+            reason: format!(
+                "event {head_seq} has hash {hash} but the stored head hash is {head_hash}: \
+                 the chain was rewritten or the head edited"
+            ),
+        })
+    } else {
+        None
+    }
+}
+
+/// Why event `seq` of the chain up to `head_seq` does not carry the published `hash`, if it
+/// does not.
+async fn anchor_mismatch(db: &Db, head_seq: i64, seq: i64, hash: &str) -> Result<Option<String>, DbError> {
+    if seq > head_seq {
+        return Ok(Some(format!(
+            "the published head is event {seq} but the chain ends at event {head_seq}: events are missing"
+        )));
+    }
+    let stored = sqlx::query("SELECT hash FROM audit_events WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(db.pool())
+        .await?
+        .map(|row| row.try_get::<String, _>("hash"))
+        .transpose()?;
+    Ok(match stored {
+        Some(stored) if stored.eq_ignore_ascii_case(hash) => None,
+        Some(stored) => Some(format!(
+            "event {seq} has hash {stored} but the published head says {hash}: the chain up to it was rewritten"
+        )),
+        None => Some(format!("the published head is event {seq}, which is not in the chain")),
+    })
 }
