@@ -1,12 +1,20 @@
 //! A pull request changed outside Infradesk (someone pushed to its branch): approvals wait
 //! until the requester's team re-renders (Infradesk pushes its file again) or a reviewer
 //! accepts the difference. Both are recorded in the audit trail with the head they concern.
+//!
+//! Approvals can complete while they wait (a review on GitHub counts for the pushed head):
+//! accepting the change counts them again and approves the request when they are complete,
+//! as the last approval would have ([`super::github_review::approve_if_complete`]).
 
 use domain::audit::Actor;
 use domain::request::Status;
 use serde_json::json;
 
+use domain::request::transition::Role;
+
 use super::change::{ChangeError, status_for_update};
+use super::decide::DecideError;
+use super::github_review::approve_if_complete;
 use crate::audit::{self, Entry};
 use crate::db::{Db, DbError};
 use crate::outbox::{self, JobKind};
@@ -20,8 +28,19 @@ pub enum OutsideError {
     NotInReview { number: i64, status: Status },
     #[error("the branch moved again (its head is now {now}); reload the request and look at the new head")]
     HeadMoved { now: String },
+    #[error("the approvals could not be counted: {0}")]
+    Count(String),
     #[error(transparent)]
     Change(#[from] ChangeError),
+}
+
+impl From<DecideError> for OutsideError {
+    fn from(e: DecideError) -> Self {
+        match e {
+            DecideError::Change(e) => OutsideError::Change(e),
+            other => OutsideError::Count(other.to_string()),
+        }
+    }
 }
 
 impl From<DbError> for OutsideError {
@@ -67,7 +86,9 @@ pub async fn rerender(db: &Db, now_ms: i64, number: i64, actor: &Actor) -> Resul
 }
 
 /// A reviewer accepts the pushed head they saw (`expected_head`) as it is: it becomes the
-/// head approvals are for. A head that moved since is refused.
+/// head approvals are for. A head that moved since is refused. When the approvals of the
+/// current revision are complete (they were given while the change waited), the request is
+/// approved and its merge queued in the same transaction.
 pub async fn accept_outside_change(
     db: &Db,
     now_ms: i64,
@@ -101,6 +122,8 @@ pub async fn accept_outside_change(
             details: json!({ "head": head }),
         };
         audit::append(&mut tx, db.dialect(), now_ms, entry).await?;
+        approve_if_complete(&mut tx, db.dialect(), now_ms, actor, Role::Reviewer, number, "outside_change_accepted")
+            .await?;
         Ok(head)
     }
     .await;

@@ -65,10 +65,18 @@ pub struct User {
 
 #[derive(Deserialize)]
 pub struct Review {
+    /// GitHub's id of the review (the conversation keeps one entry per review).
+    #[serde(default)]
+    pub id: Option<i64>,
     pub user: User,
     pub state: String,
     pub commit_id: Option<String>,
     pub html_url: Option<String>,
+    /// The review's text (`null` for a review without one).
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub submitted_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +84,54 @@ pub struct ReviewEvent {
     pub action: String,
     pub review: Review,
     pub pull_request: Pull,
+}
+
+/// A comment on the pull request (`issue_comment`) or on one of its files
+/// (`pull_request_review_comment`).
+#[derive(Deserialize)]
+pub struct Comment {
+    pub id: i64,
+    /// `null` for a deleted GitHub account.
+    #[serde(default)]
+    pub user: Option<User>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    /// The file a review comment is on.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// The issue an `issue_comment` is on; `pull_request` is present when it is a pull request.
+#[derive(Deserialize)]
+pub struct Issue {
+    pub number: i64,
+    #[serde(default)]
+    pub pull_request: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+pub struct IssueCommentEvent {
+    pub action: String,
+    pub issue: Issue,
+    pub comment: Comment,
+}
+
+#[derive(Deserialize)]
+pub struct PullNumber {
+    pub number: i64,
+}
+
+#[derive(Deserialize)]
+pub struct ReviewCommentEvent {
+    pub action: String,
+    pub pull_request: PullNumber,
+    pub comment: Comment,
 }
 
 #[derive(Deserialize)]

@@ -6,6 +6,7 @@
 //! `webhook.processed` audit event naming it) is one transaction: a delivery is applied
 //! exactly once even with several server replicas (`FOR UPDATE SKIP LOCKED`).
 
+pub mod comments;
 pub mod events;
 pub mod observe;
 pub mod reconcile;
@@ -176,6 +177,21 @@ async fn apply(
             let e: events::ReviewEvent = parse(event, body)?;
             review(tx, dialect, now_ms, actor, &e).await?
         }
+        "issue_comment" => {
+            let e: events::IssueCommentEvent = parse(event, body)?;
+            if e.issue.pull_request.is_none() {
+                Applied::Ignored(format!("issue #{} is not a pull request", e.issue.number))
+            } else {
+                let kind = comments::Kind::IssueComment;
+                comments::observe_comment(tx, dialect, now_ms, actor, e.issue.number, kind, &e.action, &e.comment)
+                    .await?
+            }
+        }
+        "pull_request_review_comment" => {
+            let e: events::ReviewCommentEvent = parse(event, body)?;
+            let (number, kind) = (e.pull_request.number, comments::Kind::ReviewComment);
+            comments::observe_comment(tx, dialect, now_ms, actor, number, kind, &e.action, &e.comment).await?
+        }
         "check_run" => {
             let e: events::CheckRunEvent = parse(event, body)?;
             observe_check(tx, dialect, now_ms, &e.observed()).await?
@@ -192,8 +208,9 @@ async fn apply(
     })
 }
 
-/// A review on GitHub is recorded on the request's timeline. Whether it counts as an
-/// approval is decided by the approval rules (four eyes), not here.
+/// A review on GitHub is recorded on the request's timeline (with its text) and in its
+/// conversation. Whether it counts — as an approval or as requested changes — is decided by
+/// the approval rules (four eyes, [`crate::requests::github_review`]), not here.
 async fn review(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     dialect: Dialect,
@@ -215,6 +232,8 @@ async fn review(
             "commit": e.review.commit_id,
             "url": e.review.html_url,
             "current_head": e.review.commit_id.as_deref() == Some(record.head_sha.as_str()),
+            "review": e.review.id,
+            "body": comments::bounded(e.review.body.as_deref().unwrap_or("")),
         }),
     };
     audit::append(tx, dialect, now_ms, entry).await?;
@@ -229,15 +248,17 @@ async fn review(
         &e.review.state,
         e.review.commit_id.as_deref(),
         &record.head_sha,
+        e.review.body.as_deref().unwrap_or(""),
     )
     .await;
-    let what = match outcome {
-        Ok(r) => format!("{r:?}"),
+    let (what, note) = match outcome {
+        Ok(r) => (format!("{r:?}"), r.note()),
         Err(crate::requests::DecideError::Change(crate::requests::change::ChangeError::Db(e))) => {
             return Err(Problem::Db(e));
         }
-        Err(e) => format!("not counted: {e}"),
+        Err(e) => (format!("not counted: {e}"), Some(format!("not counted: {e}"))),
     };
+    comments::record_review(tx, dialect, now_ms, record.request_id, &e.action, &e.review, note.as_deref()).await?;
     Ok(Applied::Changed(format!(
         "review {} by {} on request #{}: {what}",
         e.review.state.to_ascii_lowercase(),
