@@ -121,8 +121,14 @@ enum TeamCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Walk the hash chain and report the first broken link.
-    Verify,
+    /// Walk the hash chain and report the first broken link; the chain must end at the stored
+    /// head (docs/AUDIT.md).
+    Verify {
+        /// A published head, `<seq>:<hash>` (the admin page shows the current one): event
+        /// `seq` must have that hash. Catches a chain rewritten together with its stored head.
+        #[arg(long)]
+        anchor: Option<String>,
+    },
     /// Check an export (CSV or JSON Lines) without the database: every hash, every link
     /// between consecutive events; prints the newest event's hash to compare with a published
     /// head (docs/AUDIT.md).
@@ -173,7 +179,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::User(cmd) => user(&config, clock.as_ref(), cmd).await?,
         Command::Team(cmd) => team(&config, clock.as_ref(), cmd).await?,
-        Command::Audit(AuditCommand::Verify) => return audit_verify(&config).await,
+        Command::Audit(AuditCommand::Verify { anchor }) => return audit_verify(&config, anchor.as_deref()).await,
         Command::Audit(AuditCommand::VerifyExport { file, filtered, anchor }) => {
             return audit_verify_export(&file, filtered, anchor.as_deref());
         }
@@ -282,13 +288,29 @@ async fn team(config: &Config, clock: &dyn Clock, cmd: TeamCommand) -> anyhow::R
     Ok(())
 }
 
-async fn audit_verify(config: &Config) -> anyhow::Result<ExitCode> {
+/// `--anchor <seq>:<hash>`: a published head.
+fn parse_anchor(anchor: Option<&str>) -> anyhow::Result<Option<(i64, String)>> {
+    match anchor.map(|a| a.split_once(':').map(|(s, h)| (s.trim().parse::<i64>(), h.trim()))) {
+        None => Ok(None),
+        Some(Some((Ok(seq), hash))) if seq >= 1 && hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(Some((seq, hash.to_ascii_lowercase())))
+        }
+        Some(_) => bail!("--anchor must be <seq>:<64 hex digits>, e.g. 1234:0a9a2c…"),
+    }
+}
+
+async fn audit_verify(config: &Config, anchor: Option<&str>) -> anyhow::Result<ExitCode> {
+    let anchor = parse_anchor(anchor)?;
     let db = startup::open_database(config).await?;
-    let result = backend::audit::verify(&db).await?;
+    let result = backend::audit::verify_anchored(&db, anchor.as_ref().map(|(seq, hash)| (*seq, hash.as_str()))).await;
     db.close().await;
+    let result = result?;
     match result.broken {
         None => {
             println!("audit chain intact: {} events, head {} {}", result.events, result.head_seq, result.head_hash);
+            if let Some((seq, hash)) = &anchor {
+                println!("anchor: event {seq} has the published hash {hash}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(b) => {
@@ -301,11 +323,7 @@ async fn audit_verify(config: &Config) -> anyhow::Result<ExitCode> {
 fn audit_verify_export(file: &std::path::Path, filtered: bool, anchor: Option<&str>) -> anyhow::Result<ExitCode> {
     use backend::audit::offline::{self, Expect};
     let expect = if filtered { Expect::Filtered } else { Expect::Complete };
-    let anchor = match anchor.map(|a| a.split_once(':').map(|(s, h)| (s.trim().parse::<i64>(), h.trim()))) {
-        None => None,
-        Some(Some((Ok(seq), hash))) if hash.len() == 64 => Some((seq, hash.to_owned())),
-        Some(_) => bail!("--anchor must be <seq>:<64 hex digits>, e.g. 1234:0a9a2c…"),
-    };
+    let anchor = parse_anchor(anchor)?;
     let check = offline::verify_file(file, expect, anchor).with_context(|| format!("checking {}", file.display()))?;
     println!("{}", check.summary());
     Ok(if check.broken.is_none() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -12,12 +12,60 @@ pub struct ReviewView {
     pub teams: Vec<(String, u32, Vec<String>)>,
     /// (login, why it does not count)
     pub not_counted: Vec<(String, String)>,
-    /// (author, kind, body, revision, at)
-    pub comments: Vec<(String, String, String, i64, i64)>,
+    /// The conversation, oldest first: Infradesk's comments and the pull request's on GitHub.
+    pub comments: Vec<ConversationEntry>,
     /// A member of a routed team who is neither the requester nor an editor.
     pub can_decide: bool,
     pub can_comment: bool,
     pub in_review: bool,
+}
+
+/// One entry of the conversation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationEntry {
+    pub author: String,
+    /// comment | approved | changes_requested | rejected; from GitHub also file_comment,
+    /// commented (a review) and dismissed.
+    pub kind: String,
+    /// Plain text (shown as text, never as HTML).
+    pub body: String,
+    pub revision: i64,
+    pub at_ms: i64,
+    /// Written on the pull request on GitHub.
+    pub from_github: bool,
+    /// The author's GitHub login (GitHub entries).
+    pub github_login: Option<String>,
+    /// The file a GitHub comment is on.
+    pub path: Option<String>,
+    pub url: Option<String>,
+    /// Why a GitHub review counts for nothing.
+    pub note: Option<String>,
+    pub edited: bool,
+    /// Deleted on GitHub: its text is not shown.
+    pub removed: bool,
+}
+
+impl ConversationEntry {
+    /// "(comment, revision 2)", "(on GitHub: review, changes requested, revision 1)".
+    fn label(&self) -> String {
+        let kind = match (self.from_github, self.kind.as_str()) {
+            (true, "comment") => "comment".to_owned(),
+            (true, "file_comment") => match &self.path {
+                Some(path) => format!("comment on {path}"),
+                None => "comment on a file".to_owned(),
+            },
+            (true, "commented") => "review".to_owned(),
+            (true, state) => format!("review, {}", state.replace('_', " ")),
+            (false, kind) => kind.replace('_', " "),
+        };
+        let place = if self.from_github { "on GitHub: " } else { "" };
+        format!(" ({place}{kind}, revision {})", self.revision)
+    }
+
+    /// A link to the entry on GitHub, when it is one (never another scheme).
+    fn link(&self) -> Option<String> {
+        self.url.clone().filter(|u| u.starts_with("https://"))
+    }
 }
 
 /// Loads the review of request `detail` for `me`.
@@ -38,7 +86,24 @@ pub async fn load(
         revision: state.revision,
         teams: state.tally.teams.iter().map(|t| (t.team.clone(), t.needed, t.counted.clone())).collect(),
         not_counted: state.tally.not_counted.iter().map(|(l, why)| (l.clone(), why.to_string())).collect(),
-        comments: state.comments.into_iter().map(|c| (c.author, c.kind, c.body, c.revision, c.at_ms)).collect(),
+        comments: state
+            .comments
+            .into_iter()
+            .map(|c| ConversationEntry {
+                author: c.author,
+                kind: c.kind,
+                body: c.body,
+                revision: c.revision,
+                at_ms: c.at_ms,
+                from_github: c.from_github,
+                github_login: c.github_login,
+                path: c.path,
+                url: c.url,
+                note: c.note,
+                edited: c.edited,
+                removed: c.removed,
+            })
+            .collect(),
         can_decide: in_routed_team && !member && !author,
         can_comment: member || me.is_reviewer() || me.is_admin,
         in_review: matches!(
@@ -105,12 +170,23 @@ pub fn ReviewPanel(number: i64, version: i64, review: ReviewView) -> impl IntoVi
         } else {
             view! {
                 <ol class="timeline" data-testid="conversation">
-                    {review.comments.iter().map(|(author, kind, body, revision, at)| view! {
-                        <li>
-                            <time>{crate::pages::format_time(*at)}</time> " " <strong>{author.clone()}</strong>
-                            {format!(" ({}, revision {revision}): ", kind.replace('_', " "))}
-                            <span class="pre-wrap">{body.clone()}</span>
-                        </li>
+                    {review.comments.iter().map(|c| {
+                        let github_login = c.github_login.clone().filter(|l| *l != c.author);
+                        view! {
+                            <li data-source=if c.from_github { "github" } else { "infradesk" }>
+                                <time>{crate::pages::format_time(c.at_ms)}</time> " " <strong>{c.author.clone()}</strong>
+                                {github_login.map(|l| format!(" (GitHub {l})"))}
+                                {format!("{}: ", c.label())}
+                                {if c.removed {
+                                    view! { <em class="muted">"deleted on GitHub"</em> }.into_any()
+                                } else {
+                                    view! { <span class="pre-wrap">{c.body.clone()}</span> }.into_any()
+                                }}
+                                {(c.edited && !c.removed).then(|| view! { <span class="muted">" (edited)"</span> })}
+                                {c.note.clone().map(|n| view! { <span class="muted">{format!(" — {n}")}</span> })}
+                                {c.link().map(|href| view! { " " <a href=href rel="noopener noreferrer">"on GitHub"</a> })}
+                            </li>
+                        }
                     }).collect_view()}
                 </ol>
             }.into_any()
