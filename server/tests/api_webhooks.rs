@@ -160,6 +160,73 @@ async fn a_signed_delivery_is_stored_once_and_applied_once() {
     }
 }
 
+/// Posts a signed delivery and waits until the background task has processed it.
+async fn deliver(app: &TestApp, event: &str, delivery: &str, body: &str) {
+    let (status, text) = post(app, event, Some(delivery), Some(sign(SECRET.as_bytes(), body.as_bytes())), body).await;
+    assert_eq!(status, 202, "{text}");
+    let processed = format!(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE delivery_id = '{delivery}' AND processed_at_ms IS NOT NULL"
+    );
+    for _ in 0..100 {
+        if app.count_rows(&processed, None).await == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("delivery {delivery} was not processed");
+}
+
+#[tokio::test]
+async fn comments_and_reviews_on_github_show_in_the_conversation_as_text() {
+    for dialect in dialects() {
+        let app = github_app(dialect).await;
+        app.sign_in("dev").await;
+        let key = form_key(&app.get(&format!("/requests/new/{MODULE}")).await.body);
+        app.post_form(&format!("/requests/new/{MODULE}"), &valid_form(&key, "orders-db")).await;
+        sqlx::query(
+            "INSERT INTO pull_requests (request_id, number, url, branch, rendered_head, head_sha, state, \
+             changed_outside, merged_without_approval, opened_at_ms, updated_at_ms) \
+             VALUES (1, 17, 'https://github.com/acme/infra/pull/17', 'infradesk/1-orders-db', 'h1', 'h1', 'open', 0, 0, 0, 0)",
+        )
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+        sqlx::query("UPDATE requests SET status = 'in_review' WHERE id = 1").execute(app.db.pool()).await.unwrap();
+
+        let comment = json!({
+            "action": "created",
+            "issue": { "number": 17, "pull_request": { "url": "https://api.github.com/repos/acme/infra/pulls/17" } },
+            "comment": { "id": 9001, "user": { "login": "octo-reviewer" }, "body": "<script>alert(1)</script> why 100 GB?",
+                         "created_at": "2025-11-24T15:00:00Z", "updated_at": "2025-11-24T15:00:00Z",
+                         "html_url": "https://github.com/acme/infra/pull/17#issuecomment-9001" },
+            "repository": { "full_name": "acme/infra" }
+        })
+        .to_string();
+        deliver(&app, "issue_comment", "c-1", &comment).await;
+        let review = json!({
+            "action": "submitted",
+            "review": { "id": 77, "user": { "login": "octo-reviewer" }, "state": "changes_requested", "body": "use gp3",
+                        "commit_id": "h1", "submitted_at": "2025-11-24T15:10:00Z",
+                        "html_url": "https://github.com/acme/infra/pull/17#pullrequestreview-77" },
+            "pull_request": { "number": 17, "state": "open", "head": { "sha": "h1", "ref": "infradesk/1-orders-db" } },
+            "repository": { "full_name": "acme/infra" }
+        })
+        .to_string();
+        deliver(&app, "pull_request_review", "r-1", &review).await;
+        assert_eq!(app.count_audit("pull_request.commented").await, 1);
+
+        let html = app.get("/requests/1").await.html();
+        assert!(!html.contains("<script>alert(1)</script>"), "never rendered as HTML: {html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; why 100 GB?"), "{html}");
+        assert!(html.contains("on GitHub: comment, revision 1"), "labelled as from GitHub: {html}");
+        assert!(html.contains("href=\"https://github.com/acme/infra/pull/17#issuecomment-9001\""), "{html}");
+        assert!(html.contains("on GitHub: review, changes requested, revision 1"), "{html}");
+        assert!(html.contains("not counted: no Infradesk user has this GitHub login"), "the page says why: {html}");
+        assert_eq!(html.matches("data-source=\"github\"").count(), 2, "{html}");
+        assert_eq!(app.count_audit("request.changes_requested").await, 0);
+    }
+}
+
 #[tokio::test]
 async fn without_github_there_is_no_webhook_endpoint() {
     let app = spawn_demo_app(backend::Dialect::Sqlite).await;
