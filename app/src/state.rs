@@ -36,9 +36,9 @@ pub struct Settings {
     pub environments: Vec<Environment>,
     pub path_template: String,
     pub routing: Routing,
-    /// Merging waits for green checks on the pull request (GitHub); false on the local
-    /// repository, which has no checks.
-    pub plan_check: bool,
+    /// The plan check and who merges: GitHub with or without green checks required, or
+    /// merging left to GitHub; not configured on the local repository, which has no checks.
+    pub plan_check: crate::pages::request::PlanCheck,
 }
 
 impl Settings {

@@ -117,7 +117,9 @@ impl Application {
                 .collect(),
             path_template: config.catalog.path_template.clone(),
             routing: config.routing.clone(),
-            plan_check: config.github.as_ref().is_some_and(|g| g.require_green_checks),
+            plan_check: app::pages::request::PlanCheck::of(
+                config.github.as_ref().map(|g| (g.merge_on_approval, g.require_green_checks)),
+            ),
         });
         let verification = backend::audit::monitor::VerificationStatus::default();
         let state = AppState {

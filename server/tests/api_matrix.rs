@@ -76,18 +76,32 @@ async fn every_page_and_action_answers_each_role_exactly() {
         let answer = app.post_form("/requests/2/edit", &[("#version", "3"), ("#op", "submit")]).await;
         assert_eq!(answer.status, 404, "admins do not edit other teams' requests");
 
-        // Approving #1: only the routed reviewer counts; the last (sre) approves it.
-        for role in ROLES {
+        // Approving #1: every role tries, the routed reviewer (sre) last; only sre counts — a
+        // reviewer of another team (dba) and an admin outside the routed teams are refused.
+        let approvers = ROLES.iter().copied().filter(|r| *r != Some("sre")).chain([Some("sre")]);
+        for role in approvers {
             as_role(&app, role).await;
             let v = version(&app, 1).await;
-            app.post_form("/requests/1/decide", &[("decision", "approve"), ("version", &v)]).await;
+            let answer = app.post_form("/requests/1/decide", &[("decision", "approve"), ("version", &v)]).await;
             let approvals = count(&app, "SELECT COUNT(*) FROM approvals WHERE request_id = 1").await;
             assert_eq!(approvals, i64::from(role == Some("sre")), "approve as {role:?}");
-            if role == Some("sre") {
-                break;
+            let status = if role == Some("sre") { "approved" } else { "in_review" };
+            let row: (String,) =
+                sqlx::query_as("SELECT status FROM requests WHERE id = 1").fetch_one(app.db.pool()).await.unwrap();
+            assert_eq!(row.0, status, "after approve as {role:?}");
+            if matches!(role, Some("dba") | Some("admin")) {
+                assert_eq!(answer.status, 303, "approve as {role:?}");
+                let page = app.get("/requests/1").await.html();
+                assert!(
+                    page.contains(
+                        "Not recorded: only members of a team this request is routed to (sre) can decide on it"
+                    ),
+                    "approve as {role:?}: {page}"
+                );
             }
         }
         assert_eq!(app.count_audit("request.approved").await, 1);
+        assert_eq!(app.count_audit("request.approval_recorded").await, 0);
 
         // Admin retry: admins only.
         for role in ROLES {

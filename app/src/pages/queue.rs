@@ -50,6 +50,8 @@ pub struct QueueRow {
     pub requester: String,
     pub status: String,
     pub created_at_ms: i64,
+    /// How long ago it was requested, e.g. "3 h" (worked out on the server).
+    pub age: String,
     pub routing: String,
     pub due_ms: Option<i64>,
     pub overdue: bool,
@@ -121,6 +123,7 @@ pub async fn load_queue(filters: QueueFilters) -> Result<QueueView, AppError> {
                 requester: i.requester,
                 status: i.status.parse::<domain::request::Status>().map(|s| s.label().to_owned()).unwrap_or(i.status),
                 created_at_ms: i.created_at_ms,
+                age: age_text(now - i.created_at_ms),
                 routing: routing.map(|r| r.summary()).unwrap_or_default(),
                 due_ms,
                 overdue: due_ms.is_some_and(|d| now > d),
@@ -242,7 +245,8 @@ fn QueueBody(view: QueueView) -> impl IntoView {
                                         <td>{r.environment.clone()}</td>
                                         <td>{r.team.clone()} " (" {r.requester.clone()} ")"</td>
                                         <td>{r.status.clone()}</td>
-                                        <td>{crate::pages::format_time(r.created_at_ms)}</td>
+                                        <td>{crate::pages::format_time(r.created_at_ms)} " "
+                                            <span class="muted" data-testid="queue-age" title="age">{format!("({} ago)", r.age)}</span></td>
                                         <td>{match r.due_ms {
                                             Some(d) if r.overdue => format!("overdue since {}", crate::pages::format_time(d)),
                                             Some(d) => crate::pages::format_time(d),
@@ -259,6 +263,17 @@ fn QueueBody(view: QueueView) -> impl IntoView {
             }}
             {next_link.map(|href| view! { <p><a href=href>"Next page →"</a></p> })}
         </section>
+    }
+}
+
+/// A request's age for reading: "under a minute", "25 min", "3 h", "2 d" (whole units, rounded down).
+pub fn age_text(ms: i64) -> String {
+    let minutes = ms.max(0) / 60_000;
+    match minutes {
+        0 => "under a minute".to_owned(),
+        1..60 => format!("{minutes} min"),
+        60..1440 => format!("{} h", minutes / 60),
+        _ => format!("{} d", minutes / 1440),
     }
 }
 

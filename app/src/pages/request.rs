@@ -57,8 +57,67 @@ pub struct Delivery {
     pub can_rerender: bool,
     /// Reviewers may accept an outside push as it is.
     pub can_accept: bool,
-    /// Merging waits for green checks (GitHub with checks required).
-    pub plan_check: bool,
+    /// The plan check and who merges, as configured.
+    pub plan_check: PlanCheck,
+}
+
+/// The plan check (the checks on the pull request's head) and who merges an approved
+/// request, from the configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlanCheck {
+    /// The local infra repository: no checks; an approved request is merged at once.
+    #[default]
+    NotConfigured,
+    /// GitHub, `require_green_checks`: Infradesk merges once every check on the head passed.
+    Required,
+    /// GitHub without `require_green_checks`: Infradesk merges without waiting for checks.
+    NotRequired,
+    /// GitHub with `merge_on_approval = false`: the merge is left to GitHub.
+    MergedOnGitHub,
+}
+
+impl PlanCheck {
+    /// From `[github]`'s `(merge_on_approval, require_green_checks)`; `None`: no GitHub.
+    pub fn of(github: Option<(bool, bool)>) -> Self {
+        match github {
+            None => PlanCheck::NotConfigured,
+            Some((false, _)) => PlanCheck::MergedOnGitHub,
+            Some((true, true)) => PlanCheck::Required,
+            Some((true, false)) => PlanCheck::NotRequired,
+        }
+    }
+
+    /// The request page's "Plan check: …" line, for the checks reported on the head.
+    pub fn status_text(self, checks: Option<&str>) -> String {
+        let reported = checks.unwrap_or("no checks reported yet");
+        match self {
+            PlanCheck::NotConfigured => match checks {
+                Some(c) => c.to_owned(),
+                None => "not configured (local infra repository): an approved request is merged".to_owned(),
+            },
+            PlanCheck::Required => format!("{reported} (Infradesk merges an approved request once every check passed)"),
+            PlanCheck::NotRequired => {
+                format!("{reported} (not required: Infradesk merges an approved request without waiting for it)")
+            }
+            PlanCheck::MergedOnGitHub => format!("{reported} (an approved request is merged on GitHub)"),
+        }
+    }
+
+    /// What happens once request `number` is approved, given the checks on its head.
+    pub fn after_approval(self, number: i64, checks: Option<&str>) -> String {
+        let next = match self {
+            PlanCheck::NotConfigured => "Infradesk merges it into the base branch now",
+            PlanCheck::Required if checks == Some("success") => {
+                "its plan check passed: Infradesk merges its pull request now"
+            }
+            PlanCheck::Required => "Infradesk merges its pull request once the plan check passes",
+            PlanCheck::NotRequired => "Infradesk merges its pull request now",
+            PlanCheck::MergedOnGitHub => {
+                "Infradesk says on its pull request who approved; merge it on GitHub (Infradesk does not merge it)"
+            }
+        };
+        format!("Request #{number} is approved; {next}.")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -313,11 +372,7 @@ fn DeliveryPanel(number: i64, status: String, delivery: Delivery) -> impl IntoVi
         };
         view! {
             <p>{link} " on branch " <code>{p.branch.clone()}</code> " at " <code class="hash">{p.head.clone()}</code></p>
-            <p data-testid="plan-status">"Plan check: " {match (&p.checks, delivery.plan_check) {
-                (Some(c), _) => c.clone(),
-                (None, true) => "no checks reported yet".to_owned(),
-                (None, false) => "not configured (local infra repository): an approved request is merged".to_owned(),
-            }}</p>
+            <p data-testid="plan-status">"Plan check: " {delivery.plan_check.status_text(p.checks.as_deref())}</p>
             {p.changed_outside.then(|| view! {
                 <p class="flash flash-error" role="alert" data-testid="changed-outside">"Changed outside Infradesk: someone pushed to the branch. Approvals wait until the requester re-renders or a reviewer accepts the difference."</p>
             })}

@@ -1,6 +1,6 @@
 //! The review part of a request's page: approvals as counted (per routed team, and which do
-//! not count and why), the conversation, and — for reviewers of a routed team outside the
-//! requesting team — the decision forms.
+//! not count and why), the conversation, and — for reviewers of a routed team who are neither
+//! the requester nor an editor of any revision, as the server decides — the decision forms.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,8 @@ pub struct ReviewView {
     pub comments: Vec<ConversationEntry>,
     /// A member of a routed team who is neither the requester nor an editor.
     pub can_decide: bool,
+    /// Why a reviewer cannot decide (the server's refusal, in its words).
+    pub decide_refusal: Option<String>,
     pub can_comment: bool,
     pub in_review: bool,
 }
@@ -79,9 +81,21 @@ pub async fn load(
     let state = backend::requests::review_state(db, detail.summary.number).await.map_err(AppError::internal)?;
     let member = me.teams.iter().any(|t| t.slug == detail.summary.team);
     let routing: Option<domain::routing::RoutingOutcome> = serde_json::from_value(detail.revision.routing.clone()).ok();
-    let routed: Vec<String> = routing.map(|r| r.reviewers.into_iter().map(|x| x.team).collect()).unwrap_or_default();
-    let in_routed_team = me.teams.iter().any(|t| t.reviewing && routed.contains(&t.slug));
-    let author = detail.summary.requester == me.login || detail.revision.author == me.login;
+    // Everyone who authored a revision: each revision is made with its audit event, by its author.
+    let mut editors =
+        std::collections::BTreeSet::from([detail.summary.requester.clone(), detail.revision.author.clone()]);
+    if me.is_reviewer() {
+        let events = backend::audit::for_subject(db, &format!("request:{}", detail.summary.number))
+            .await
+            .map_err(AppError::internal)?;
+        editors.extend(
+            events
+                .into_iter()
+                .filter(|e| e.action == "request.submitted" || e.action == "request.edited")
+                .filter_map(|e| e.actor.strip_prefix("user:").map(str::to_owned)),
+        );
+    }
+    let refusal = decision_refusal(me, routing.as_ref(), &detail.summary.requester, &editors);
     Ok(ReviewView {
         revision: state.revision,
         teams: state.tally.teams.iter().map(|t| (t.team.clone(), t.needed, t.counted.clone())).collect(),
@@ -104,13 +118,44 @@ pub async fn load(
                 removed: c.removed,
             })
             .collect(),
-        can_decide: in_routed_team && !member && !author,
+        can_decide: refusal.is_none(),
+        decide_refusal: refusal.filter(|_| me.is_reviewer()),
         can_comment: member || me.is_reviewer() || me.is_admin,
         in_review: matches!(
             detail.summary.status,
             domain::request::Status::InReview | domain::request::Status::ChangesRequested
         ),
     })
+}
+
+/// Why `me` may not approve, request changes or reject — the checks of
+/// `backend::requests::decide`, in its order and words: a member of a team the request is
+/// routed to (with approvals to give), never the requester, never anyone who authored any
+/// revision (a member of the requesting team who is a routed reviewer may decide). `None`:
+/// the decision buttons show.
+#[cfg(feature = "ssr")]
+pub fn decision_refusal(
+    me: &domain::identity::Me,
+    routing: Option<&domain::routing::RoutingOutcome>,
+    requester: &str,
+    editors: &std::collections::BTreeSet<String>,
+) -> Option<String> {
+    use backend::requests::DecideError;
+    let Some(routing) = routing else {
+        return Some(DecideError::Routing("unreadable".into()).to_string());
+    };
+    let routed: Vec<&str> = routing.reviewers.iter().filter(|r| r.approvals > 0).map(|r| r.team.as_str()).collect();
+    if !me.teams.iter().any(|t| t.reviewing && routed.contains(&t.slug.as_str())) {
+        let teams = if routed.is_empty() { "none".to_owned() } else { routed.join(", ") };
+        return Some(DecideError::NotRoutedReviewer { teams }.to_string());
+    }
+    if me.login == requester {
+        return Some(DecideError::FourEyes("it is your own request").to_string());
+    }
+    if editors.contains(&me.login) {
+        return Some(DecideError::FourEyes("you edited it").to_string());
+    }
+    None
 }
 
 #[component]
@@ -130,6 +175,13 @@ pub fn ReviewPanel(number: i64, version: i64, review: ReviewView) -> impl IntoVi
             </form>
         }
         .into_any()
+    });
+    let refusal = review.decide_refusal.clone().filter(|_| review.in_review).map(|why| {
+        let mut why = why;
+        if let Some(first) = why.get(..1) {
+            why = first.to_uppercase() + &why[1..];
+        }
+        view! { <p class="muted" data-testid="decide-refusal">{format!("{why}.")}</p> }
     });
     let comment_only = (!review.can_decide && review.can_comment).then(|| {
         view! {
@@ -164,6 +216,7 @@ pub fn ReviewPanel(number: i64, version: i64, review: ReviewView) -> impl IntoVi
             })}
         </div>
         {decide_forms}
+        {refusal}
         <h2>"Conversation"</h2>
         {if review.comments.is_empty() {
             view! { <p class="muted" data-testid="conversation-empty">"No comments yet."</p> }.into_any()

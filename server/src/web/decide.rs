@@ -70,7 +70,12 @@ pub async fn decide(
                 }
                 Decided::Approved(_) => {
                     web.app.outbox.wake();
-                    format!("Request #{number} is approved; Infradesk merges its pull request.")
+                    // What the merge job will do: merge now, wait for the plan check, or
+                    // leave the merge to GitHub. The approval is stored: an unreadable pull
+                    // request only means "no checks reported" here.
+                    let pull = backend::pulls::of_request(&web.app.db, number).await;
+                    let checks = pull.ok().flatten().and_then(|p| p.checks_status);
+                    web.app.settings.plan_check.after_approval(number, checks.as_deref())
                 }
                 Decided::ChangesRequested => "Changes requested; the requester can edit the request.".to_owned(),
                 Decided::Rejected => {
