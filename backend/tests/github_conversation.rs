@@ -389,3 +389,39 @@ async fn approvals_completed_while_changed_outside_approve_once_the_change_is_ac
     })
     .await;
 }
+
+#[tokio::test]
+async fn approvals_completed_while_changed_outside_approve_once_the_requester_re_renders() {
+    each_db(|db| async move {
+        let (s, w, n, _p) = opened_request(&db).await;
+        reviewers(&db).await;
+        routed(&db, n, 2, 0).await;
+        map_github(&db, &[("sam", "sam-gh"), ("riley", "riley-gh")]).await;
+        let pull = backend::pulls::of_request(&db, n).await.unwrap().unwrap();
+        let at = "2025-11-24T16:00:00Z";
+        let approve = |id: i64, login: &str, commit: &str| {
+            review("submitted", pull.number, id, login, "approved", None, commit, at)
+        };
+
+        deliver(&db, "r-1", "pull_request_review", &approve(1, "sam-gh", &pull.head_sha)).await;
+        let pushed = foreign_push(&s, &pull.branch, &format!("envs/dev/request-{n}.tf"), "# edited by hand\n");
+        synchronize(&db, "p-1", pull.number, &pushed).await;
+        deliver(&db, "r-2", "pull_request_review", &approve(2, "riley-gh", &pushed)).await;
+        assert_eq!(status(&db, n).await, "in_review", "approvals wait for the change from outside");
+
+        // The requester puts Infradesk's file back: the worker's push clears the mark and the
+        // approvals given meanwhile approve the request.
+        let alice = domain::audit::Actor::User("alice".into());
+        backend::requests::rerender(&db, T0, n, &alice).await.unwrap();
+        w.run_due().await.unwrap();
+        assert!(!backend::pulls::of_request(&db, n).await.unwrap().unwrap().changed_outside);
+        // One run of the worker pushes, approves, then merges (the merge job it queued is due).
+        let trail = events(&db, n).await;
+        let expected: Vec<String> =
+            ["pull_request.updated", "request.approved", "request.merged"].map(String::from).to_vec();
+        assert!(trail.ends_with(&expected), "the re-render counts the approvals again: {trail:?}");
+        assert_same_as_rebuilt(&db, "after the re-render").await;
+        assert_eq!(status(&db, n).await, "merged");
+    })
+    .await;
+}

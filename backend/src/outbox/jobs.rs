@@ -244,6 +244,25 @@ impl Worker {
             "pull_request": record.number, "revision": detail.revision.number, "head": commit.sha, "changed_outside": outside,
         });
         self.audit(&mut tx, now, job, "pull_request.updated", details).await?;
+        if record.changed_outside && !outside {
+            // The re-render cleared the mark that held back approvals given meanwhile: count
+            // them now, as accepting the change would, so a complete count approves.
+            let recount = requests::approve_if_complete(
+                &mut tx,
+                self.db.dialect(),
+                now,
+                &Actor::System,
+                Role::Reviewer,
+                job.request_id,
+                "rerender",
+            )
+            .await;
+            match recount {
+                Ok(_) => {}
+                Err(requests::DecideError::Change(e)) => return Err(e.into()),
+                Err(e) => return Err(JobError::Vcs(VcsError::Rejected(e.to_string()))),
+            }
+        }
         tx.commit().await.map_err(DbError::from)?;
         Ok(())
     }

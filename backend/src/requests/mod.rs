@@ -27,7 +27,7 @@ mod submit;
 pub use cancel::cancel;
 pub use decide::{DecideError, Decided, Decision, DecisionKind, decide};
 pub use edit::{Edit, EditError, edit};
-pub use github_review::{GitHubReview, github_review};
+pub use github_review::{GitHubReview, Recount, approve_if_complete, github_review};
 pub use outside::{OutsideError, accept_outside_change, rerender};
 pub use query::{
     ListQuery, Page, RequestDetail, RequestSummary, Revision, Scope, get, list, revision_content, user_team_ids,
