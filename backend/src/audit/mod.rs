@@ -134,6 +134,8 @@ pub async fn head(db: &Db) -> Result<(i64, String), DbError> {
 
 /// Events per page of [`verify`].
 const VERIFY_PAGE: i64 = 25_000;
+/// Pages [`verify`] reads at the same time.
+const VERIFY_READERS: usize = 2;
 
 /// Walks the chain in pages from the first event, then checks that its end is the stored
 /// head, so edits, deletions, insertions, reorders and a cut-off tail are all reported.
@@ -142,9 +144,10 @@ const VERIFY_PAGE: i64 = 25_000;
 /// server keeps writing during its scheduled verification) are left for the next run
 /// instead of being mistaken for a chain that runs past its head.
 ///
-/// Pages are read through the native driver ([`Db::bulk`]) by a task that stays up to two
-/// pages ahead, while each page's hashes are checked on a blocking thread: reading and
-/// hashing proceed at the same time on two cores.
+/// Pages are ranges of sequence numbers read through the native driver ([`Db::bulk`]), two
+/// at a time on two connections, by a task that stays up to two pages ahead of the check;
+/// each page's hashes are checked on a blocking thread, so reading and hashing share the
+/// cores.
 ///
 /// A chain rewritten from scratch together with `audit_head` is consistent in itself; only a
 /// head published elsewhere catches it: see [`verify_anchored`].
@@ -172,36 +175,34 @@ async fn walk(db: &Db, page_size: i64, anchor: Option<(i64, &str)>) -> Result<Ve
     let (tx, mut pages) = tokio::sync::mpsc::channel::<Result<Vec<AuditEvent>, DbError>>(2);
     let reader = db.clone();
     tokio::spawn(async move {
-        // The first page has no lower bound: an event stored with seq 0 or below (which the
-        // audit page and exports would list) comes first and is reported where event 1 was
-        // expected.
-        let first = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq <= $1 ORDER BY seq LIMIT $2");
-        let next =
-            format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3");
-        let mut after: Option<i64> = None;
-        loop {
-            let page = match after {
-                None => {
-                    let binds = [Bind::Int(head_seq), Bind::Int(page_size)];
-                    rows::fetch_events(&reader, Reader::Bulk, &first, &binds).await
-                }
-                Some(after) => {
-                    let binds = [Bind::Int(after), Bind::Int(head_seq), Bind::Int(page_size)];
-                    rows::fetch_events(&reader, Reader::Bulk, &next, &binds).await
-                }
-            };
-            let last = match &page {
-                Ok(events) if i64::try_from(events.len()).unwrap_or(0) < page_size => None,
-                Ok(events) => events.last().map(|e| e.seq),
-                Err(_) => None,
-            };
+        use futures_util::StreamExt;
+        // Anything stored below event 1 (which the audit page and exports would list) comes
+        // first and is reported where event 1 was expected: one such event is enough.
+        let below = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq < 1 ORDER BY seq LIMIT 1");
+        let page = rows::fetch_events(&reader, Reader::Bulk, &below, &[]).await;
+        let failed = page.is_err();
+        if tx.send(page).await.is_err() || failed {
+            return;
+        }
+        // Then ranges of `page_size` sequence numbers up to the head (seq is the key, so a
+        // range holds at most that many events; a gap shows as a break when the pages are
+        // checked in order). Ranges need no previous page to start from, so
+        // `VERIFY_READERS` of them are read at once, each on its own connection (on SQLite
+        // its own worker thread), and handed on in order.
+        let range = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq");
+        let starts = (0..head_seq.max(0)).step_by(usize::try_from(page_size).unwrap_or(1));
+        let mut pages = futures_util::stream::iter(starts)
+            .map(|low| {
+                let binds = [Bind::Int(low), Bind::Int(low.saturating_add(page_size).min(head_seq))];
+                let (reader, range) = (&reader, &range);
+                async move { rows::fetch_events(reader, Reader::Bulk, range, &binds).await }
+            })
+            .buffered(VERIFY_READERS);
+        while let Some(page) = pages.next().await {
+            let failed = page.is_err();
             // The receiver is gone when the walk stopped at a break.
-            if tx.send(page).await.is_err() {
+            if tx.send(page).await.is_err() || failed {
                 return;
-            }
-            match last {
-                Some(seq) => after = Some(seq),
-                None => return,
             }
         }
     });
