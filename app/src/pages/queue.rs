@@ -1,6 +1,7 @@
 //! The reviewers' approval queue (`/queue`): open requests routed to any of the reviewer's
-//! teams and still needing them, oldest first, with their SLA (overdue highlighted), filters
-//! (status, team, environment, module, "needs me") with counts over open requests, and pages.
+//! teams and still needing them (approvals, or accepting a change made outside Infradesk),
+//! oldest first, with their SLA (overdue highlighted), filters (status, team, environment,
+//! module, "needs me") with counts over open requests, and pages.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,6 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::pages::errors::{Forbidden, LoadError};
+
+/// What a request with complete approvals waits on while its pull request is marked as
+/// changed outside Infradesk.
+pub const OUTSIDE_CHANGE: &str =
+    "a reviewer to accept the change made outside Infradesk (or the requesting team to re-render)";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueFilters {
@@ -55,7 +61,8 @@ pub struct QueueRow {
     pub routing: String,
     pub due_ms: Option<i64>,
     pub overdue: bool,
-    /// e.g. "sre: 1 more"
+    /// e.g. "sre: 1 more", or [`OUTSIDE_CHANGE`] when the approvals are complete but wait for
+    /// a change made outside Infradesk to be accepted.
     pub waiting_on: String,
     pub needs_me: bool,
 }
@@ -110,10 +117,14 @@ pub async fn load_queue(filters: QueueFilters) -> Result<QueueView, AppError> {
         .items
         .into_iter()
         .map(|i| {
+            let waiting_on: Vec<String> = if i.waits_for_outside_change() {
+                vec![OUTSIDE_CHANGE.to_owned()]
+            } else {
+                i.waiting_on.iter().map(|(t, n)| format!("{t}: {n} more")).collect()
+            };
             let routing: Option<domain::routing::RoutingOutcome> = serde_json::from_value(i.routing).ok();
             let sla = routing.as_ref().and_then(|r| r.sla_hours);
             let due_ms = sla.map(|h| state.settings.routing.due_at(i.created_at_ms, h));
-            let waiting_on: Vec<String> = i.waiting_on.iter().map(|(t, n)| format!("{t}: {n} more")).collect();
             QueueRow {
                 number: i.number,
                 instance_name: i.instance_name,

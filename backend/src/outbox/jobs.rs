@@ -240,6 +240,8 @@ impl Worker {
         self.fault("before_record")?;
         let (mut tx, now) = self.finishing(job).await?;
         pulls::record_push(&mut tx, now, job.request_id, &commit.sha, outside).await?;
+        // The mark may be set or cleared: the queue rows follow it.
+        requests::queue_rows::refresh(&mut tx, job.request_id).await?;
         let details = json!({
             "pull_request": record.number, "revision": detail.revision.number, "head": commit.sha, "changed_outside": outside,
         });

@@ -5,6 +5,9 @@
 //! Approvals can complete while they wait (a review on GitHub counts for the pushed head):
 //! accepting the change counts them again and approves the request when they are complete,
 //! as the last approval would have ([`super::github_review::approve_if_complete`]).
+//! Meanwhile the queue lists such a request for its routed teams as waiting on that
+//! acceptance ([`super::queue_rows`]); accepting rewrites its rows in the same transaction
+//! (`approve_if_complete` approves it, or refreshes them).
 
 use domain::audit::Actor;
 use domain::request::Status;

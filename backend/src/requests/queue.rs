@@ -73,7 +73,8 @@ pub struct QueueQuery {
     pub team: Option<String>,
     pub status: QueueStatus,
     /// Only requests the reviewer can still approve: in review, not theirs, not edited by
-    /// them, not approved by them yet.
+    /// them, not approved by them yet; or, with complete approvals waiting for a change made
+    /// outside Infradesk to be accepted, not theirs, not edited by them and not of their team.
     pub needs_me: bool,
     /// From [`QueuePage::next_after`].
     pub after: Option<(i64, i64)>,
@@ -100,10 +101,23 @@ pub struct QueueItem {
     pub created_at_ms: i64,
     /// The current revision's routing as stored.
     pub routing: serde_json::Value,
-    /// The reviewer's teams still needing approvals, with how many: `[("sre", 1)]`.
+    /// The reviewer's teams still needing approvals, with how many: `[("sre", 1)]`. `0` for
+    /// every team when the approvals are complete but the pull request is marked as changed
+    /// outside Infradesk: it waits for a routed reviewer to accept that change (or the
+    /// requesting team to re-render) — see [`QueueItem::waits_for_outside_change`].
     pub waiting_on: Vec<(String, i64)>,
-    /// The reviewer can approve it now.
+    /// The reviewer can act on it now: approve it, or (waiting for an outside change to be
+    /// accepted) accept that change — not theirs, not edited by them, not approved by them
+    /// yet, and for an outside change not a member of the requesting team.
     pub needs_me: bool,
+}
+
+impl QueueItem {
+    /// The approvals are complete; what it waits for is a routed reviewer outside the
+    /// requesting team accepting the change made outside Infradesk (or a re-render).
+    pub fn waits_for_outside_change(&self) -> bool {
+        !self.waiting_on.is_empty() && self.waiting_on.iter().all(|(_, n)| *n == 0)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,16 @@
 //! review or has changes requested. [`refresh`] rewrites a request's rows from what is stored
 //! (status, routes, approvals counted with four eyes); it runs in the transaction of every
 //! change that can move them: a status change ([`super::change::apply`]), a new revision
-//! (submit, edit: its routing) and an approval or dismissal that does not change the status.
+//! (submit, edit: its routing), an approval or dismissal that does not change the status, and
+//! setting or clearing the pull request's "changed outside Infradesk" mark (the webhook's new
+//! head, the worker's push, accepting the change).
+//!
+//! A request in review whose pull request is marked changed outside Infradesk is not approved
+//! by complete approvals: it waits for a routed reviewer outside the requesting team to accept
+//! the pushed head (or the requesting team to re-render). So it keeps one row per routed team
+//! with `needed = 0`, which the queue shows as waiting on that acceptance. Its `done_by` lists
+//! who cannot accept: the requester, every author of a revision and the requesting team's
+//! members (as they are when the row is written); approvers can, so "needs me" lists it for them.
 //!
 //! A change of team membership rewrites nothing: approvals are counted with the membership of
 //! the moment a decision is recorded, so a request stays listed until a decision completes it
@@ -27,7 +36,7 @@ pub async fn refresh(tx: &mut Transaction<'static, Any>, number: i64) -> Result<
     sqlx::query("DELETE FROM review_queue WHERE request_id = $1").bind(number).execute(&mut **tx).await?;
     let Some(r) = sqlx::query(
         "SELECT r.status, r.environment, r.module_id, r.created_at_ms, r.current_revision, r.requester_id, \
-         u.login, v.routing FROM requests r JOIN users u ON u.id = r.requester_id \
+         r.team_id, u.login, v.routing FROM requests r JOIN users u ON u.id = r.requester_id \
          JOIN request_revisions v ON v.request_id = r.id AND v.revision = r.current_revision WHERE r.id = $1",
     )
     .bind(number)
@@ -72,19 +81,39 @@ pub async fn refresh(tx: &mut Transaction<'static, Any>, number: i64) -> Result<
     for a in &approvers {
         done_by.insert(a.try_get("user_id")?);
     }
-    let done_by = done_by_text(&done_by);
-
     let votes = approvals_of(tx, number, revision).await?;
     let counted = tally(&routes, revision, &votes, &requester, &editors);
+    let mut rows: Vec<(&str, i64)> = counted
+        .teams
+        .iter()
+        .filter(|t| !t.complete())
+        .map(|t| (t.team.as_str(), i64::from(t.needed) - i64::try_from(t.counted.len()).unwrap_or(0)))
+        .collect();
+    if rows.is_empty() && status == Status::InReview.as_str() && changed_outside(tx, number).await? {
+        // Complete, but held back until the change made outside Infradesk is accepted: every
+        // routed team waits on that, and only someone outside the requesting team may.
+        rows = counted.teams.iter().map(|t| (t.team.as_str(), 0)).collect();
+        done_by = BTreeSet::from([r.try_get("requester_id")?]);
+        for a in &authors {
+            done_by.insert(a.try_get("id")?);
+        }
+        let members = sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1")
+            .bind(r.try_get::<i64, _>("team_id")?)
+            .fetch_all(&mut **tx)
+            .await?;
+        for m in &members {
+            done_by.insert(m.try_get("user_id")?);
+        }
+    }
+    let done_by = done_by_text(&done_by);
     let mut written = 0;
-    for team in counted.teams.iter().filter(|t| !t.complete()) {
-        let needed = i64::from(team.needed) - i64::try_from(team.counted.len()).unwrap_or(0);
+    for (team, needed) in rows {
         sqlx::query(
             "INSERT INTO review_queue (request_id, team_slug, status, environment, module_id, created_at_ms, needed, \
              done_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(number)
-        .bind(&team.team)
+        .bind(team)
         .bind(&status)
         .bind(r.try_get::<String, _>("environment")?)
         .bind(r.try_get::<String, _>("module_id")?)
@@ -96,6 +125,17 @@ pub async fn refresh(tx: &mut Transaction<'static, Any>, number: i64) -> Result<
         written += 1;
     }
     Ok(written)
+}
+
+/// Whether request `number`'s pull request is marked as changed outside Infradesk.
+async fn changed_outside(tx: &mut Transaction<'static, Any>, number: i64) -> Result<bool, DbError> {
+    let flagged = sqlx::query("SELECT changed_outside FROM pull_requests WHERE request_id = $1")
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get::<i64, _>("changed_outside"))
+        .transpose()?;
+    Ok(flagged.unwrap_or(0) != 0)
 }
 
 /// `",3,17,"`: every id between commas, so `LIKE '%,17,%'` matches exactly one id.

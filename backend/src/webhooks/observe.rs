@@ -215,6 +215,11 @@ async fn new_head(
     .bind(record.request_id)
     .execute(&mut **tx)
     .await?;
+    if outside != record.changed_outside {
+        // The mark set or cleared: the queue rows follow it (complete approvals held back by
+        // the mark are listed as waiting on a reviewer to accept the change).
+        crate::requests::queue_rows::refresh(tx, record.request_id).await?;
+    }
     if !outside {
         return Ok(Applied::Changed(format!("head {head} is Infradesk's own")));
     }
