@@ -128,10 +128,10 @@ pub async fn load(
     })
 }
 
-/// Why `me` may not approve, request changes or reject — the checks of
-/// `backend::requests::decide`, in its order and words: a member of a team the request is
-/// routed to (with approvals to give), never the requester, never anyone who authored any
-/// revision (a member of the requesting team who is a routed reviewer may decide). `None`:
+/// Why `me` may not approve, request changes or reject, in the server's words: the rule of
+/// `backend::requests::decide`, [`domain::approval::may_decide`] (a member of a team the
+/// request is routed to with approvals to give, never the requester, never anyone who authored
+/// any revision; a member of the requesting team who is a routed reviewer may decide). `None`:
 /// the decision buttons show.
 #[cfg(feature = "ssr")]
 pub fn decision_refusal(
@@ -140,22 +140,11 @@ pub fn decision_refusal(
     requester: &str,
     editors: &std::collections::BTreeSet<String>,
 ) -> Option<String> {
-    use backend::requests::DecideError;
+    use domain::approval::{Decider, may_decide};
     let Some(routing) = routing else {
-        return Some(DecideError::Routing("unreadable".into()).to_string());
+        return Some(backend::requests::DecideError::Routing("unreadable".into()).to_string());
     };
-    let routed: Vec<&str> = routing.reviewers.iter().filter(|r| r.approvals > 0).map(|r| r.team.as_str()).collect();
-    if !me.teams.iter().any(|t| t.reviewing && routed.contains(&t.slug.as_str())) {
-        let teams = if routed.is_empty() { "none".to_owned() } else { routed.join(", ") };
-        return Some(DecideError::NotRoutedReviewer { teams }.to_string());
-    }
-    if me.login == requester {
-        return Some(DecideError::FourEyes("it is your own request").to_string());
-    }
-    if editors.contains(&me.login) {
-        return Some(DecideError::FourEyes("you edited it").to_string());
-    }
-    None
+    may_decide(&Decider::of(me), &routing.reviewers, requester, editors).err().map(|refusal| refusal.to_string())
 }
 
 #[component]

@@ -1,13 +1,14 @@
 //! Review decisions on a request: approve, request changes, reject, comment — each one
 //! transaction with its audit event. Four eyes: only members of a team the current revision is
 //! routed to decide, never the requester or anyone who authored a revision, and admins have no
-//! extra power. Approvals are counted by [`domain::approval::tally`]; the last one needed
+//! extra power — the rule is [`domain::approval::may_decide`], which the review page shows too.
+//! Approvals are counted by [`domain::approval::tally`]; the last one needed
 //! approves the request and queues the merge. Decisions carry the request version the
 //! reviewer saw: two reviewers deciding at once — one wins, the other is told what happened.
 
 use std::collections::BTreeSet;
 
-use domain::approval::{Approval, Source, Tally, tally};
+use domain::approval::{Approval, Decider, Refusal, Source, Tally, may_decide, tally};
 use domain::audit::Actor;
 use domain::identity::Me;
 use domain::request::transition::{Event, Role};
@@ -62,9 +63,11 @@ pub enum Decided {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecideError {
-    #[error("only members of a team this request is routed to ({teams}) can decide on it")]
+    /// [`Refusal::NotRoutedReviewer`]; `teams` as [`Refusal::teams_text`] writes them.
+    #[error("{}", Refusal::not_routed_message(teams))]
     NotRoutedReviewer { teams: String },
-    #[error("you cannot decide on this request: {0}")]
+    /// [`Refusal::OwnRequest`] or [`Refusal::Editor`], with [`Refusal::four_eyes_reason`].
+    #[error("{}", Refusal::four_eyes_message(.0))]
     FourEyes(&'static str),
     #[error("say why: a comment is required to request changes or reject")]
     CommentRequired,
@@ -78,6 +81,18 @@ pub enum DecideError {
     Routing(String),
     #[error(transparent)]
     Change(#[from] ChangeError),
+}
+
+/// A refusal of [`may_decide`], in the same words.
+impl From<Refusal> for DecideError {
+    fn from(r: Refusal) -> Self {
+        match &r {
+            Refusal::NotRoutedReviewer { routed } => {
+                DecideError::NotRoutedReviewer { teams: Refusal::teams_text(routed) }
+            }
+            Refusal::OwnRequest | Refusal::Editor => DecideError::FourEyes(r.four_eyes_reason().unwrap_or_default()),
+        }
+    }
 }
 
 impl From<DbError> for DecideError {
@@ -226,17 +241,7 @@ async fn decide_in(
     if version != d.expected_version {
         return Err(ChangeError::Stale { number: d.number, now: status }.into());
     }
-    let routed: Vec<&str> = cur.routing.reviewers.iter().filter(|r| r.approvals > 0).map(|r| r.team.as_str()).collect();
-    if !me.teams.iter().any(|t| t.reviewing && routed.contains(&t.slug.as_str())) {
-        let teams = if routed.is_empty() { "none".to_owned() } else { routed.join(", ") };
-        return Err(DecideError::NotRoutedReviewer { teams });
-    }
-    if me.login == cur.requester {
-        return Err(DecideError::FourEyes("it is your own request"));
-    }
-    if cur.editors.contains(&me.login) {
-        return Err(DecideError::FourEyes("you edited it"));
-    }
+    may_decide(&Decider::of(me), &cur.routing.reviewers, &cur.requester, &cur.editors)?;
 
     let event = match d.kind {
         DecisionKind::Approve => Event::Approved,

@@ -11,12 +11,19 @@
 //!   teams, they are assigned so that as many slots as possible are filled (a bipartite
 //!   matching), so the outcome does not depend on the order approvals arrived in;
 //! - admins have no extra power: an admin counts only through team membership like anyone.
+//!
+//! Who may decide on a request at all (the same four-eyes rule, for the decision itself) is
+//! [`may_decide`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::routing::ReviewerRequirement;
+
+mod decider;
+
+pub use decider::{Decider, Refusal, may_decide};
 
 /// Where an approval was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
