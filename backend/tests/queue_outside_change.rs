@@ -163,13 +163,17 @@ async fn complete_approvals_waiting_on_an_outside_change_leave_the_queue_once_re
 /// The webhook that sets or clears the mark rewrites the rows in its own transaction: a head
 /// pushed back to Infradesk's own clears it, and the rows follow.
 #[tokio::test]
-async fn the_mark_set_or_cleared_by_a_webhook_rewrites_the_rows() {
+async fn the_branch_pushed_back_to_infradesks_head_approves_with_the_approvals_given_meanwhile() {
     each_db(|db| async move {
-        let (_s, _w, n, _pushed, _, _) = flagged_with_complete_approvals(&db).await;
+        let (_s, w, n, _pushed, _, _) = flagged_with_complete_approvals(&db).await;
         let pull = backend::pulls::of_request(&db, n).await.unwrap().unwrap();
         synchronize(&db, "p-22", pull.number, &pull.rendered_head).await;
         assert!(!backend::pulls::of_request(&db, n).await.unwrap().unwrap().changed_outside);
+        assert_eq!(status(&db, n).await, "approved", "the approvals count once the mark is gone");
+        assert!(events(&db, n).await.ends_with(&["request.approved".into()]));
         assert_same_as_rebuilt(&db, "after the branch went back to Infradesk's head").await;
+        w.run_due().await.unwrap();
+        assert_eq!(status(&db, n).await, "merged");
     })
     .await;
 }

@@ -221,6 +221,28 @@ async fn new_head(
         crate::requests::queue_rows::refresh(tx, record.request_id).await?;
     }
     if !outside {
+        if record.changed_outside {
+            // The branch is back at Infradesk's own commit: approvals given while it was
+            // marked count now, as after a re-render.
+            let recount = crate::requests::approve_if_complete(
+                tx,
+                dialect,
+                now_ms,
+                actor,
+                Role::GitHub,
+                record.request_id,
+                "head_restored",
+            )
+            .await;
+            match recount {
+                Ok(r) if r.approved => {
+                    return Ok(Applied::Changed(format!("head {head} is Infradesk's own; the request is approved")));
+                }
+                Ok(_) => {}
+                Err(crate::requests::DecideError::Change(ChangeError::Db(e))) => return Err(e),
+                Err(e) => tracing::warn!(request = record.request_id, error = %e, "approvals not counted again"),
+            }
+        }
         return Ok(Applied::Changed(format!("head {head} is Infradesk's own")));
     }
     if !record.changed_outside {
