@@ -144,9 +144,7 @@ async fn request_changes(
     body: &str,
 ) -> Result<GitHubReview, DecideError> {
     let (revision, requester, editors, routing) = current_of(tx, number).await?;
-    let routed: Vec<String> = routing
-        .map(|r| r.reviewers.into_iter().filter(|t| t.approvals > 0).map(|t| t.team).collect())
-        .unwrap_or_default();
+    let requirements = routing.map(|r| r.reviewers).unwrap_or_default();
     let teams: Vec<String> = sqlx::query(
         "SELECT t.slug FROM team_members m JOIN teams t ON t.id = m.team_id WHERE m.user_id = $1 AND t.reviewing = 1",
     )
@@ -156,17 +154,13 @@ async fn request_changes(
     .iter()
     .map(|r| r.try_get("slug"))
     .collect::<Result<_, _>>()?;
-    let why = if !teams.iter().any(|t| routed.contains(t)) {
-        let teams = if routed.is_empty() { "none".to_owned() } else { routed.join(", ") };
-        Some(DecideError::NotRoutedReviewer { teams }.to_string())
-    } else if login == requester {
-        Some(DecideError::FourEyes("it is your own request").to_string())
-    } else if editors.contains(login) {
-        Some(DecideError::FourEyes("you edited it").to_string())
-    } else {
-        domain::request::transition::transition(status, Event::ChangesRequested, Role::GitHub)
+    // The same rule as a decision in Infradesk (domain::approval::may_decide).
+    let who = domain::approval::Decider { login, reviewing_teams: teams.iter().map(String::as_str).collect() };
+    let why = match domain::approval::may_decide(&who, &requirements, &requester, &editors) {
+        Err(refusal) => Some(refusal.to_string()),
+        Ok(()) => domain::request::transition::transition(status, Event::ChangesRequested, Role::GitHub)
             .err()
-            .map(|e| e.to_string())
+            .map(|e| e.to_string()),
     };
     if let Some(why) = why {
         return Ok(GitHubReview::NotCounted(why));
