@@ -159,9 +159,28 @@ async fn bad_filter_values_are_named_and_kept_in_the_form() {
 
         let empty = app.get("/audit?actor=user%3Anobody").await.html();
         assert!(empty.contains("No events match these filters."), "{empty}");
-        // A request's full history is one click from its events.
         let page = app.get("/audit?action=config.loaded").await.html();
         assert!(page.contains("Download JSON Lines"), "{page}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_requests_full_history_is_one_click_from_its_events_and_from_its_page() {
+    for dialect in dialects() {
+        let app = spawn_demo_app(dialect).await;
+        fill(&app).await;
+        app.sign_in("sre").await;
+        // From an event about the request in any view of the audit page …
+        let page = app.get("/audit?action=request.submitted").await.html();
+        assert!(page.contains("<a href=\"/audit?request=1\" class=\"history\">full history</a>"), "{page}");
+        // … and from the request's own page, for a reviewer.
+        let request = app.get("/requests/1").await.html();
+        assert!(request.contains("href=\"/audit?request=1\" data-testid=\"full-history\""), "{request}");
+        // The link lists the request's events and nothing else, without a link to itself.
+        let history = app.get("/audit?request=1").await.html();
+        assert!(history.contains("request.submitted") && history.contains("request.pr_requested"), "{history}");
+        assert!(!history.contains("test.even") && !history.contains("class=\"history\""), "{history}");
         app.stop().await;
     }
 }
