@@ -8,6 +8,7 @@
 
 mod common;
 mod decision_fixtures;
+mod github_fixtures;
 mod outbox_fixtures;
 mod requests_fixtures;
 
@@ -16,14 +17,9 @@ use backend::requests::{DecisionKind, ReviewComment, review_state};
 use common::queue_check::assert_same_as_rebuilt;
 use common::*;
 use decision_fixtures::*;
+use github_fixtures::*;
 use outbox_fixtures::*;
 use serde_json::{Value, json};
-
-async fn deliver(db: &Db, id: &str, event: &str, body: &Value) {
-    let action = body["action"].as_str();
-    backend::webhooks::receive(db, T0, id, event, action, &body.to_string()).await.unwrap();
-    backend::webhooks::process_pending(db, T0).await.unwrap();
-}
 
 async fn outcome(db: &Db, id: &str) -> (String, String) {
     sqlx::query_as("SELECT outcome, detail FROM webhook_deliveries WHERE delivery_id = $1")
@@ -51,46 +47,6 @@ fn file_comment(action: &str, pr: i64, id: i64, login: &str, body: &str, path: &
                      "html_url": format!("https://github.com/acme/infra/pull/{pr}#discussion_r{id}") },
         "repository": { "full_name": "acme/infra" }
     })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn review(
-    action: &str,
-    pr: i64,
-    id: i64,
-    login: &str,
-    state: &str,
-    body: Option<&str>,
-    commit: &str,
-    at: &str,
-) -> Value {
-    json!({
-        "action": action,
-        "review": { "id": id, "user": { "login": login }, "state": state, "body": body, "commit_id": commit,
-                    "submitted_at": at, "html_url": format!("https://github.com/acme/infra/pull/{pr}#pullrequestreview-{id}") },
-        "pull_request": { "number": pr, "state": "open", "head": { "sha": commit, "ref": "x" } },
-        "repository": { "full_name": "acme/infra" }
-    })
-}
-
-async fn map_github(db: &Db, pairs: &[(&str, &str)]) {
-    for (login, gh) in pairs {
-        sqlx::query("UPDATE users SET github_login = $1 WHERE login = $2")
-            .bind(gh)
-            .bind(login)
-            .execute(db.pool())
-            .await
-            .unwrap();
-    }
-}
-
-/// Routes request `n` (after its pull request opened) and rewrites its queue rows, as storing
-/// a revision's routing does.
-async fn routed(db: &Db, n: i64, sre: u32, dba: u32) {
-    route(db, n, sre, dba).await;
-    let mut tx = db.begin_write().await.unwrap();
-    backend::requests::queue_rows::refresh(&mut tx, n).await.unwrap();
-    tx.commit().await.unwrap();
 }
 
 async fn conversation(db: &Db, n: i64) -> Vec<ReviewComment> {

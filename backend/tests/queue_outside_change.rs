@@ -7,6 +7,7 @@
 
 mod common;
 mod decision_fixtures;
+mod github_fixtures;
 mod outbox_fixtures;
 mod requests_fixtures;
 
@@ -17,45 +18,8 @@ use common::queue_check::assert_same_as_rebuilt;
 use common::*;
 use decision_fixtures::*;
 use domain::audit::Actor;
+use github_fixtures::*;
 use outbox_fixtures::*;
-use serde_json::{Value, json};
-
-async fn deliver(db: &Db, id: &str, event: &str, body: &Value) {
-    let action = body["action"].as_str();
-    backend::webhooks::receive(db, T0, id, event, action, &body.to_string()).await.unwrap();
-    backend::webhooks::process_pending(db, T0).await.unwrap();
-}
-
-fn approval(pr: i64, id: i64, login: &str, commit: &str) -> Value {
-    json!({
-        "action": "submitted",
-        "review": { "id": id, "user": { "login": login }, "state": "approved", "body": null, "commit_id": commit,
-                    "submitted_at": "2025-11-24T16:00:00Z",
-                    "html_url": format!("https://github.com/acme/infra/pull/{pr}#pullrequestreview-{id}") },
-        "pull_request": { "number": pr, "state": "open", "head": { "sha": commit, "ref": "x" } },
-        "repository": { "full_name": "acme/infra" }
-    })
-}
-
-async fn map_github(db: &Db, pairs: &[(&str, &str)]) {
-    for (login, gh) in pairs {
-        sqlx::query("UPDATE users SET github_login = $1 WHERE login = $2")
-            .bind(gh)
-            .bind(login)
-            .execute(db.pool())
-            .await
-            .unwrap();
-    }
-}
-
-/// Routes request `n` (after its pull request opened) and rewrites its queue rows, as storing
-/// a revision's routing does.
-async fn routed(db: &Db, n: i64, sre: u32, dba: u32) {
-    route(db, n, sre, dba).await;
-    let mut tx = db.begin_write().await.unwrap();
-    backend::requests::queue_rows::refresh(&mut tx, n).await.unwrap();
-    tx.commit().await.unwrap();
-}
 
 fn query(user_id: i64, teams: &[&str]) -> QueueQuery {
     QueueQuery { teams: teams.iter().map(|t| (*t).to_owned()).collect(), user_id, limit: 50, ..QueueQuery::default() }
