@@ -92,6 +92,18 @@ async fn a_routed_reviewer_approves_from_the_queue_and_the_pull_request_is_merge
             approved.contains("Plan check: not configured (local infra repository): an approved request is merged"),
             "{approved}"
         );
+        // A decision from the page as it was before the approval loses, and says what won.
+        app.post_form("/requests/1/decide", &[("decision", "request_changes"), ("version", &v), ("comment", "wait")])
+            .await
+            .assert_redirect("/requests/1");
+        let lost = app.get("/requests/1").await.html();
+        assert!(lost.contains("was changed by someone else meanwhile"), "{lost}");
+        assert!(
+            lost.contains("Last change: request.approved by user:sre at ")
+                || lost.contains("Last change: request.merged by system at "),
+            "{lost}"
+        );
+        assert!(lost.contains("Your comment was: wait"), "{lost}");
         wait_for(&app, "merged").await;
         let repo = app.data_dir().join("infra-repo");
         let out = std::process::Command::new("git")

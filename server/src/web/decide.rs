@@ -87,9 +87,25 @@ pub async fn decide(
             (FlashKind::Success, text)
         }
         Err(DecideError::Change(ChangeError::Db(e))) => return internal_error(&rid, &e),
+        Err(e @ DecideError::Change(ChangeError::Stale { .. })) => {
+            // Two reviewers on the same page: the one who lost is told what won.
+            let last = last_change(&web, number).await;
+            (FlashKind::Error, format!("Not recorded: {e}.{last} Your comment was: {}", form.comment.trim()))
+        }
         Err(e) => (FlashKind::Error, format!("Not recorded: {e}. Your comment was: {}", form.comment.trim())),
     };
     let result =
         flash(&session, flash_kind, &text).await.map(|()| Redirect::to(&format!("/requests/{number}")).into_response());
     finish(result, &rid)
+}
+
+/// " Last change: request.approved by user:sam at 2026-12-04 16:02:11 UTC." — the newest
+/// status change of request `number` from its audit trail, or nothing when it cannot be read.
+async fn last_change(web: &WebState, number: i64) -> String {
+    let events = backend::audit::for_subject(&web.app.db, &format!("request:{number}")).await.unwrap_or_default();
+    // Status changes carry their `from` and `to`; comments and approvals alone do not.
+    let changed = events.iter().rev().find(|e| e.details.contains("\"to\":"));
+    changed.map_or_else(String::new, |e| {
+        format!(" Last change: {} by {} at {}.", e.action, e.actor, domain::utc::seconds(e.at_ms))
+    })
 }
