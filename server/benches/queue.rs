@@ -22,20 +22,14 @@ mod support;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, ensure};
+use anyhow::ensure;
 use backend::seed::{Options, Report};
 use support::REPO;
 
 fn main() -> anyhow::Result<()> {
     let quick = std::env::args().any(|a| a == "--test");
-    let number = |name: &str, default: u64| -> anyhow::Result<u64> {
-        match std::env::var(name) {
-            Ok(n) => n.replace('_', "").parse().with_context(|| format!("{name} must be a number")),
-            Err(_) => Ok(default),
-        }
-    };
-    let scale = number("BENCH_QUEUE_SCALE", if quick { 2_000 } else { 1_000_000 })?;
-    let timed = number("BENCH_REQUESTS", if quick { 5 } else { 500 })? as usize;
+    let scale = support::env_number("BENCH_QUEUE_SCALE", if quick { 2_000 } else { 1_000_000 })?;
+    let timed = support::env_number("BENCH_REQUESTS", if quick { 5 } else { 500 })? as usize;
     let warm_up = if quick { 2 } else { 50 };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(scale, timed, warm_up))
@@ -91,7 +85,7 @@ async fn run(scale: u64, timed: usize, warm_up: usize) -> anyhow::Result<()> {
     for page in &pages {
         let client = if page.who == "sre" { &sre } else { &dba };
         let path = page.path();
-        let (times, body) = measure(client, &format!("{address}{path}"), warm_up, timed).await?;
+        let (times, body) = support::measure(client, &format!("{address}{path}"), warm_up, timed).await?;
         let rows = body.matches("<td><a href=\"/requests/").count();
         ensure!(body.contains("Approval queue"), "GET {path} as {} is not the queue:\n{body}", page.who);
         support::report(&format!("{} GET {path} ({rows} rows)", page.who), &times, body.len());
@@ -255,29 +249,4 @@ fn cpu_ticks() -> Option<u64> {
 
 fn redact(url: &str) -> String {
     server::config::redact_url(url)
-}
-
-/// Times `timed` sequential GETs after `warm_up` untimed ones; every answer must be a 200.
-/// Returns the times and the last body.
-async fn measure(
-    client: &reqwest::Client,
-    url: &str,
-    warm_up: usize,
-    timed: usize,
-) -> anyhow::Result<(Vec<Duration>, String)> {
-    let mut times = Vec::with_capacity(timed);
-    let mut last = Vec::new();
-    for i in 0..warm_up + timed {
-        let started = Instant::now();
-        let response = client.get(url).send().await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        let took = started.elapsed();
-        ensure!(status == 200, "GET {url} answered {status}");
-        last = body.to_vec();
-        if i >= warm_up {
-            times.push(took);
-        }
-    }
-    Ok((times, String::from_utf8(last)?))
 }
