@@ -81,21 +81,7 @@ pub async fn load(
     let state = backend::requests::review_state(db, detail.summary.number).await.map_err(AppError::internal)?;
     let member = me.teams.iter().any(|t| t.slug == detail.summary.team);
     let routing: Option<domain::routing::RoutingOutcome> = serde_json::from_value(detail.revision.routing.clone()).ok();
-    // Everyone who authored a revision: each revision is made with its audit event, by its author.
-    let mut editors =
-        std::collections::BTreeSet::from([detail.summary.requester.clone(), detail.revision.author.clone()]);
-    if me.is_reviewer() {
-        let events = backend::audit::for_subject(db, &format!("request:{}", detail.summary.number))
-            .await
-            .map_err(AppError::internal)?;
-        editors.extend(
-            events
-                .into_iter()
-                .filter(|e| e.action == "request.submitted" || e.action == "request.edited")
-                .filter_map(|e| e.actor.strip_prefix("user:").map(str::to_owned)),
-        );
-    }
-    let refusal = decision_refusal(me, routing.as_ref(), &detail.summary.requester, &editors);
+    let refusal = decision_refusal(me, routing.as_ref(), &detail.summary.requester, &state.editors);
     Ok(ReviewView {
         revision: state.revision,
         teams: state.tally.teams.iter().map(|t| (t.team.clone(), t.needed, t.counted.clone())).collect(),

@@ -3,6 +3,8 @@
 //! (`review_comments`) and the pull request's own comments and reviews on GitHub
 //! (`github_comments`, kept by the webhooks), in time order.
 
+use std::collections::BTreeSet;
+
 use domain::approval::{Tally, tally};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -45,6 +47,8 @@ pub struct ReviewState {
     pub tally: Tally,
     /// Oldest first.
     pub comments: Vec<ReviewComment>,
+    /// The requester and everyone who authored a revision: who may never decide.
+    pub editors: BTreeSet<String>,
 }
 
 pub async fn review_state(db: &Db, number: i64) -> Result<ReviewState, DbError> {
@@ -115,5 +119,5 @@ pub async fn review_state(db: &Db, number: i64) -> Result<ReviewState, DbError> 
     }
     // Stable: Infradesk's own comments keep their order among equal times.
     comments.sort_by_key(|c| c.at_ms);
-    Ok(ReviewState { revision, tally: counted, comments })
+    Ok(ReviewState { revision, tally: counted, comments, editors })
 }
