@@ -2,6 +2,7 @@
 //! `TestDb::all()` provides, label failures with the database, and always clean up.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod audit_chain;
 pub mod queue_check;
 
 use std::future::Future;
