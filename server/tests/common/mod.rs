@@ -4,6 +4,7 @@
 //! redirects, so tests can assert 303s, cookies, rows and audit events.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod cli;
 pub mod forms;
 pub mod roles;
 
