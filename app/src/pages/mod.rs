@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod catalog;
 pub mod changes;
+pub mod delivery;
 pub mod errors;
 pub mod home;
 pub mod login;
